@@ -1,0 +1,72 @@
+"""Every action_id, callback_id and block_id hearth uses, one StrEnum per domain."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class LeanCoffeeAction(StrEnum):
+    """`action_id`s of buttons and menus on Lean Coffee messages and modals."""
+
+    PROPOSE = "lean_coffee.propose"
+    VOTE = "lean_coffee.vote"
+    UNVOTE = "lean_coffee.unvote"
+    TOPIC_MENU = "lean_coffee.topic_menu"  # overflow: edit / withdraw / merge / takeaway
+    SHOW_ALL_TOPICS = "lean_coffee.show_all_topics"
+    ALL_TOPICS_PAGE = "lean_coffee.all_topics_page"
+    CLOSE_VOTING = "lean_coffee.close_voting"
+    START_NEXT = "lean_coffee.start_next"
+    MOVE_ON = "lean_coffee.move_on"
+    EXTEND = "lean_coffee.extend"
+    HAND_OVER = "lean_coffee.hand_over"
+    END_SESSION = "lean_coffee.end_session"
+    ADD_TAKEAWAY = "lean_coffee.add_takeaway"
+    KEEP_GOING = "lean_coffee.keep_going"
+    EITHER_WAY = "lean_coffee.either_way"
+    WANT_MOVE_ON = "lean_coffee.want_move_on"
+    DECIDE_NOW = "lean_coffee.decide_now"
+
+
+class LeanCoffeeTopicMenu(StrEnum):
+    """Values of the overflow menu options on a topic (prefix of the option `value`)."""
+
+    EDIT = "edit"
+    WITHDRAW = "withdraw"
+    MERGE = "merge"
+    TAKEAWAY = "takeaway"
+
+
+class LeanCoffeeView(StrEnum):
+    """`callback_id`s of Lean Coffee modals."""
+
+    START = "lean_coffee.start"
+    PROPOSE = "lean_coffee.propose"
+    EDIT_TOPIC = "lean_coffee.edit_topic"
+    MERGE = "lean_coffee.merge"
+    TAKEAWAY = "lean_coffee.takeaway"
+    HAND_OVER = "lean_coffee.hand_over"
+    ALL_TOPICS = "lean_coffee.all_topics"
+
+
+class LeanCoffeeBlock(StrEnum):
+    """`block_id`s of modal inputs (their `action_id` is the same string plus `.input`)."""
+
+    TITLE = "lean_coffee.title"
+    VOTES = "lean_coffee.votes"
+    TIMEBOX = "lean_coffee.timebox"
+    EXTENSIONS = "lean_coffee.extensions"
+    ANONYMOUS = "lean_coffee.anonymous"
+    TOPIC_TITLE = "lean_coffee.topic_title"
+    TOPIC_DETAIL = "lean_coffee.topic_detail"
+    MERGE_INTO = "lean_coffee.merge_into"
+    TAKEAWAY_TOPIC = "lean_coffee.takeaway_topic"
+    TAKEAWAY_TEXT = "lean_coffee.takeaway_text"
+    TAKEAWAY_IS_ACTION = "lean_coffee.takeaway_is_action"
+    ACTION_OWNER = "lean_coffee.action_owner"
+    ACTION_DUE = "lean_coffee.action_due"
+    NEW_FACILITATOR = "lean_coffee.new_facilitator"
+
+
+def input_action_id(block: StrEnum) -> str:
+    """The `action_id` of the single input element inside a modal input block."""
+    return f"{block}.input"

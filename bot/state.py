@@ -1,0 +1,66 @@
+"""Small state carried through button values and modal `private_metadata`.
+
+Slack gives a button `value` 2000 characters and `private_metadata` 3000, so these hold ids,
+never copies of data; handlers re-read everything else from the database.
+"""
+
+from __future__ import annotations
+
+from typing import Self
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from bot.errors import DomainError
+
+
+class CarriedState(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    def encode(self) -> str:
+        return self.model_dump_json(exclude_defaults=True)
+
+    @classmethod
+    def decode(cls, raw: str | None) -> Self:
+        try:
+            return cls.model_validate_json(raw or "")
+        except ValidationError:
+            raise DomainError(
+                "Sorry, that button is from an older version of hearth. "
+                "Run the command again to get a fresh one."
+            ) from None
+
+
+class SessionRef(CarriedState):
+    """Points at a Lean Coffee session (button values on the board)."""
+
+    s: int
+
+
+class TopicRef(CarriedState):
+    """Points at one topic of a session (vote buttons, topic menus)."""
+
+    s: int
+    t: int
+
+
+class PollRef(CarriedState):
+    """Points at a "Keep going?" poll."""
+
+    p: int
+
+
+class TopicMenuChoice(CarriedState):
+    """Value of an option in a topic's overflow menu: what to do, and to which topic."""
+
+    do: str
+    s: int
+    t: int
+
+
+class LeanCoffeeModal(CarriedState):
+    """`private_metadata` of Lean Coffee modals: where the modal was opened from."""
+
+    channel: str
+    s: int | None = None
+    t: int | None = None
+    page: int = 0
