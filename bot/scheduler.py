@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
@@ -74,8 +74,11 @@ class Scheduler:
             await self.reconcile()
 
     def _schedule(self, job: PlannedJob) -> None:
-        # Something already overdue (it came due while the bot was down) runs now.
-        run_date = max(job.due_at, self._clock.now())
+        # APScheduler keeps real time; our clock may be a test's or the sandbox's. Schedule by
+        # how far away the job is on our clock. Something overdue (it came due while the bot
+        # was down) runs now.
+        delay = max(job.due_at - self._clock.now(), timedelta(0))
+        run_date = datetime.now(UTC) + delay
         self._aps.add_job(
             self._run,
             DateTrigger(run_date=run_date),

@@ -2,22 +2,25 @@
 
 Each listener parses what Slack sent, runs one unit of work, acknowledges, and asks the
 presenter to show the result. Votes are written before they are acknowledged, so a click
-Slack saw acknowledged is a click that was stored.
+Slack saw acknowledged is a click that was stored. Anything a person got wrong is raised as a
+`DomainError` and explained privately by `handlers.errors`.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import Deps
 from bot.blocks import lean_coffee as blocks
-from bot.blocks.common import escape_mrkdwn
 from bot.blocks import lean_coffee_notes as notes
+from bot.blocks.common import escape_mrkdwn
 from bot.blocks.lean_coffee_forms import (
     FormErrors,
     HandOverForm,
@@ -27,19 +30,24 @@ from bot.blocks.lean_coffee_forms import (
     TopicForm,
     parse_topic_text,
 )
-from bot.errors import Conflict, DomainError
+from bot.errors import Conflict, DomainError, InvalidInput
 from bot.ids import LeanCoffeeAction, LeanCoffeeBlock, LeanCoffeeTopicMenu, LeanCoffeeView
 from bot.jobs import lean_coffee as jobs
 from bot.presenters import lean_coffee as present
 from bot.services import lean_coffee as service
 from bot.services.lean_coffee import Actor, StartOptions
-from bot.services.lean_coffee_types import KeepGoingChoice
+from bot.services.lean_coffee_types import KeepGoingChoice, SessionStatus, TopicState
 from bot.state import LeanCoffeeModal, PollRef, SessionRef, TopicMenuChoice, TopicRef
+from models.lean_coffee import LeanCoffeeSession
 
 logger = logging.getLogger(__name__)
 
 COMMAND = "/lean-coffee"
-SUBCOMMANDS = ("help", "minutes", "history")
+Body = dict[str, Any]
+ButtonListener = Callable[[AsyncAck, Body, Body, AsyncWebClient], Awaitable[None]]
+
+
+# --- reading Slack payloads ---------------------------------------------------------------
 
 
 def actor_for(client: AsyncWebClient, team_id: str, user_id: str) -> Actor:
@@ -56,28 +64,36 @@ def actor_for(client: AsyncWebClient, team_id: str, user_id: str) -> Actor:
     return Actor(team_id=team_id, user_id=user_id, is_admin=is_admin)
 
 
-def _team_id(body: dict[str, Any]) -> str:
+def team_of(body: Body) -> str:
     team = body.get("team")
     if isinstance(team, dict):
         return str(team["id"])
     return str(body.get("team_id") or body["user"]["team_id"])
 
 
-def _user_id(body: dict[str, Any]) -> str:
+def user_of(body: Body) -> str:
     user = body.get("user")
     if isinstance(user, dict):
         return str(user["id"])
     return str(body["user_id"])
 
 
-def _channel_id(body: dict[str, Any]) -> str | None:
+def channel_of(body: Body) -> str | None:
     channel = body.get("channel")
     if isinstance(channel, dict):
         return str(channel["id"])
     return body.get("channel_id")
 
 
-async def check_channel(client: AsyncWebClient, body: dict[str, Any]) -> str:
+def session_and_topic(value: str | None) -> TopicRef:
+    """Board buttons carry a session; those about one topic carry the topic too (else t=0)."""
+    try:
+        return TopicRef.decode(value)
+    except DomainError:
+        return TopicRef(s=SessionRef.decode(value).s, t=0)
+
+
+async def check_channel(client: AsyncWebClient, body: Body) -> str:
     """Make sure a command came from a channel hearth can post in; say what to do if not."""
     channel_id = str(body["channel_id"])
     if body.get("channel_name") == "directmessage" or channel_id.startswith("D"):
@@ -100,30 +116,86 @@ async def check_channel(client: AsyncWebClient, body: dict[str, Any]) -> str:
     return channel_id
 
 
-def _session_and_topic(value: str | None) -> TopicRef:
-    """Board buttons carry a session, and those about a topic carry the topic too."""
+async def reject_bots(client: AsyncWebClient, user_id: str) -> None:
+    """A facilitator must be a person who can click buttons."""
     try:
-        return TopicRef.decode(value)
-    except DomainError:
-        session = SessionRef.decode(value)
-        return TopicRef(s=session.s, t=0)
+        response = await client.users_info(user=user_id)
+    except SlackApiError:
+        raise InvalidInput("I can't find that person. Pick someone else.") from None
+    user = response.get("user") or {}
+    if user.get("is_bot") or user.get("deleted"):
+        raise InvalidInput("Pick a person: bots and deactivated accounts can't facilitate.")
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
     sessionmaker = deps.sessionmaker
 
+    def on_button(action_id: LeanCoffeeAction) -> Callable[[ButtonListener], ButtonListener]:
+        """Register a block_actions listener (Bolt injects arguments by these names)."""
+
+        def wrap(func: ButtonListener) -> ButtonListener:
+            async def listener(
+                ack: AsyncAck, body: Body, action: Body, client: AsyncWebClient
+            ) -> None:
+                await func(ack, body, action, client)
+
+            app.action(action_id)(listener)
+            return func
+
+        return wrap
+
+    async def submit_to_session(
+        ack: AsyncAck,
+        body: Body,
+        view: Body,
+        client: AsyncWebClient,
+        *,
+        parse: Callable[[dict[str, Any]], Any],
+        error_block: LeanCoffeeBlock,
+        work: Callable[[AsyncSession, LeanCoffeeSession, Actor, Any], Awaitable[None]],
+    ) -> LeanCoffeeModal | None:
+        """Answer a Lean Coffee modal: parse it, run `work` on its session in one
+        transaction, and either show field errors (the modal stays open, nothing saved) or
+        close it and redraw the board. Returns the modal's context when it was saved."""
+        meta = LeanCoffeeModal.decode(view.get("private_metadata"))
+        try:
+            form = parse(view["state"]["values"])
+        except FormErrors as exc:
+            await ack(response_action="errors", errors=exc.errors)
+            return None
+        team_id = team_of(body)
+        actor = actor_for(client, team_id, user_of(body))
+        try:
+            if meta.s is None:
+                raise Conflict("That form lost track of its Lean Coffee. Please open it again.")
+            async with sessionmaker.begin() as session:
+                lc = await service.get_session(session, team_id, meta.s)
+                await work(session, lc, actor, form)
+        except DomainError as exc:
+            await ack(response_action="errors", errors={error_block: exc.message})
+            return None
+        await ack()
+        present.request_board_refresh(deps, team_id, meta.s)
+        return meta
+
+    async def redraw_polls(team_id: str, session_id: int) -> None:
+        async with sessionmaker() as session:
+            poll_ids = await service.poll_ids(session, team_id, session_id)
+        for poll_id in poll_ids:
+            present.request_poll_refresh(deps, team_id, poll_id)
+
     # --- the command ----------------------------------------------------------------------
 
     @app.command(COMMAND)
     async def command(
-        ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
+        ack: AsyncAck, body: Body, client: AsyncWebClient, respond: AsyncRespond
     ) -> None:
         await ack()
         text = str(body.get("text") or "").strip()
         word = text.lower()
-        team_id, user_id = _team_id(body), _user_id(body)
+        team_id, user_id = team_of(body), user_of(body)
         if word == "help":
-            await respond(text="How /lean-coffee works", blocks=blocks.help_blocks())
+            await respond(text=blocks.help_text(), blocks=blocks.help_blocks())
             return
         channel_id = await check_channel(client, body)
         if word == "minutes":
@@ -141,16 +213,14 @@ def register(app: AsyncApp, deps: Deps) -> None:
         if word == "history":
             async with sessionmaker() as session:
                 entries = await service.history(session, team_id, channel_id)
-            await respond(
-                text="Past Lean Coffees in this channel", blocks=blocks.history_blocks(entries)
-            )
+            await respond(text=blocks.history_text(entries), blocks=blocks.history_blocks(entries))
             return
         async with sessionmaker() as session:
             running = await service.running_session(session, team_id, channel_id)
         if not text:
             if running is not None:
                 raise Conflict(
-                    "A Lean Coffee is already running in this channel: the board is just above. "
+                    "A Lean Coffee is already running in this channel: the board is above. "
                     "Add a topic with `/lean-coffee` followed by your topic."
                 )
             await client.views_open(
@@ -163,19 +233,20 @@ def register(app: AsyncApp, deps: Deps) -> None:
                 "then add your topic."
             )
         typed = parse_topic_text(text)
-        title = typed.title
         async with sessionmaker.begin() as session:
             lc = await service.get_session(session, team_id, running.id)
             actor = actor_for(client, team_id, user_id)
-            await service.propose_topic(session, actor, lc, title, typed.detail, deps.clock.now())
+            await service.propose_topic(
+                session, actor, lc, typed.title, typed.detail, deps.clock.now()
+            )
         present.request_board_refresh(deps, team_id, running.id)
-        await respond(text=f"Thanks! Your topic is on the board: *{escape_mrkdwn(title)}*")
+        await respond(text=f"Thanks! Your topic is on the board: *{escape_mrkdwn(typed.title)}*")
 
     # --- starting ---------------------------------------------------------------------------
 
     @app.view(LeanCoffeeView.START)
     async def start_submitted(
-        ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
+        ack: AsyncAck, body: Body, view: Body, client: AsyncWebClient
     ) -> None:
         meta = LeanCoffeeModal.decode(view.get("private_metadata"))
         try:
@@ -183,7 +254,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         except FormErrors as exc:
             await ack(response_action="errors", errors=exc.errors)
             return
-        team_id, user_id = _team_id(body), _user_id(body)
+        team_id, user_id = team_of(body), user_of(body)
         options = StartOptions(
             title=form.title,
             votes_per_person=form.votes_per_person,
@@ -209,70 +280,67 @@ def register(app: AsyncApp, deps: Deps) -> None:
 
     # --- proposing, editing, withdrawing, merging ----------------------------------------
 
-    @app.action(LeanCoffeeAction.PROPOSE)
+    @on_button(LeanCoffeeAction.PROPOSE)
     async def propose_clicked(
-        ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
+        ack: AsyncAck, body: Body, action: Body, client: AsyncWebClient
     ) -> None:
         await ack()
         ref = SessionRef.decode(action.get("value"))
         async with sessionmaker() as session:
-            lc = await service.get_session(session, _team_id(body), ref.s)
-        if lc.status == "ended":
+            lc = await service.get_session(session, team_of(body), ref.s)
+        if lc.status == SessionStatus.ENDED:
             raise Conflict("This Lean Coffee has ended. Start a new one with `/lean-coffee`.")
         meta = LeanCoffeeModal(channel=lc.channel_id, s=lc.id)
         await client.views_open(trigger_id=body["trigger_id"], view=blocks.propose_modal(meta))
 
     @app.view(LeanCoffeeView.PROPOSE)
     async def propose_submitted(
-        ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
+        ack: AsyncAck, body: Body, view: Body, client: AsyncWebClient
     ) -> None:
-        meta = LeanCoffeeModal.decode(view.get("private_metadata"))
-        try:
-            form = TopicForm.from_state(view["state"]["values"])
-        except FormErrors as exc:
-            await ack(response_action="errors", errors=exc.errors)
-            return
-        team_id = _team_id(body)
-        assert meta.s is not None
-        try:
-            async with sessionmaker.begin() as session:
-                lc = await service.get_session(session, team_id, meta.s)
-                await service.propose_topic(
-                    session,
-                    actor_for(client, team_id, _user_id(body)),
-                    lc,
-                    form.title,
-                    form.detail,
-                    deps.clock.now(),
-                )
-        except DomainError as exc:
-            await ack(response_action="errors", errors={LeanCoffeeBlock.TOPIC_TITLE: exc.message})
-            return
-        await ack()
-        present.request_board_refresh(deps, team_id, meta.s)
+        async def work(
+            session: AsyncSession, lc: LeanCoffeeSession, actor: Actor, form: TopicForm
+        ) -> None:
+            await service.propose_topic(
+                session, actor, lc, form.title, form.detail, deps.clock.now()
+            )
 
-    @app.action(LeanCoffeeAction.TOPIC_MENU)
-    async def topic_menu(
-        ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
-    ) -> None:
+        await submit_to_session(
+            ack,
+            body,
+            view,
+            client,
+            parse=TopicForm.from_state,
+            error_block=LeanCoffeeBlock.TOPIC_TITLE,
+            work=work,
+        )
+
+    @on_button(LeanCoffeeAction.TOPIC_MENU)
+    async def topic_menu(ack: AsyncAck, body: Body, action: Body, client: AsyncWebClient) -> None:
         await ack()
         choice = TopicMenuChoice.decode(action["selected_option"]["value"])
-        team_id, user_id = _team_id(body), _user_id(body)
+        team_id, user_id = team_of(body), user_of(body)
         actor = actor_for(client, team_id, user_id)
         async with sessionmaker() as session:
             lc = await service.get_session(session, team_id, choice.s)
             topics = await service.session_topics(session, lc)
-        meta = LeanCoffeeModal(channel=lc.channel_id, s=lc.id, t=choice.t)
-        topic = next((t for t in topics if t.id == choice.t), None)
-        if topic is None:
-            raise Conflict("That topic is no longer on the board.")
-        if choice.do == LeanCoffeeTopicMenu.EDIT:
-            async with sessionmaker() as session:
+            topic = next((t for t in topics if t.id == choice.t), None)
+            if topic is None:
+                raise Conflict("That topic is no longer on the board.")
+            if choice.do == LeanCoffeeTopicMenu.EDIT:
                 await service.check_can_change_topic(session, actor, lc, choice.t, "edit")
-            await client.views_open(
-                trigger_id=body["trigger_id"], view=blocks.propose_modal(meta, topic)
-            )
-        elif choice.do == LeanCoffeeTopicMenu.WITHDRAW:
+            elif choice.do == LeanCoffeeTopicMenu.MERGE:
+                await service.check_facilitator(session, actor, lc, "merge topics")
+        meta = LeanCoffeeModal(channel=lc.channel_id, s=lc.id, t=choice.t)
+        if choice.do == LeanCoffeeTopicMenu.EDIT:
+            view = blocks.propose_modal(meta, topic)
+        elif choice.do == LeanCoffeeTopicMenu.MERGE:
+            candidates = [t for t in topics if t.state == TopicState.OPEN and t.id != topic.id]
+            if not candidates:
+                raise Conflict("There is no other waiting topic to merge this one into.")
+            view = blocks.merge_modal(meta, topic, candidates)
+        elif choice.do == LeanCoffeeTopicMenu.TAKEAWAY:
+            view = blocks.takeaway_modal(meta, topics, topic.id)
+        else:  # withdraw: no modal needed
             async with sessionmaker.begin() as session:
                 lc = await service.get_session(session, team_id, choice.s)
                 await service.withdraw_topic(session, actor, lc, choice.t)
@@ -284,85 +352,56 @@ def register(app: AsyncApp, deps: Deps) -> None:
                 f"Withdrawn: *{escape_mrkdwn(topic.title)}*. "
                 "Any dots on it went back to the people who placed them.",
             )
-        elif choice.do == LeanCoffeeTopicMenu.MERGE:
-            async with sessionmaker() as session:
-                await service.check_facilitator(session, actor, lc, "merge topics")
-            candidates = [t for t in topics if t.state == "open" and t.id != topic.id]
-            if not candidates:
-                raise Conflict("There is no other waiting topic to merge this one into.")
-            await client.views_open(
-                trigger_id=body["trigger_id"], view=blocks.merge_modal(meta, topic, candidates)
-            )
-        elif choice.do == LeanCoffeeTopicMenu.TAKEAWAY:
-            await client.views_open(
-                trigger_id=body["trigger_id"], view=blocks.takeaway_modal(meta, topics, topic.id)
-            )
+            return
+        await client.views_open(trigger_id=body["trigger_id"], view=view)
 
     @app.view(LeanCoffeeView.EDIT_TOPIC)
-    async def edit_submitted(
-        ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
-    ) -> None:
-        meta = LeanCoffeeModal.decode(view.get("private_metadata"))
-        try:
-            form = TopicForm.from_state(view["state"]["values"])
-        except FormErrors as exc:
-            await ack(response_action="errors", errors=exc.errors)
-            return
-        team_id = _team_id(body)
-        assert meta.s is not None and meta.t is not None
-        try:
-            async with sessionmaker.begin() as session:
-                lc = await service.get_session(session, team_id, meta.s)
-                await service.edit_topic(
-                    session,
-                    actor_for(client, team_id, _user_id(body)),
-                    lc,
-                    meta.t,
-                    form.title,
-                    form.detail,
-                )
-        except DomainError as exc:
-            await ack(response_action="errors", errors={LeanCoffeeBlock.TOPIC_TITLE: exc.message})
-            return
-        await ack()
-        present.request_board_refresh(deps, team_id, meta.s)
+    async def edit_submitted(ack: AsyncAck, body: Body, view: Body, client: AsyncWebClient) -> None:
+        topic_id = LeanCoffeeModal.decode(view.get("private_metadata")).t or 0
+
+        async def work(
+            session: AsyncSession, lc: LeanCoffeeSession, actor: Actor, form: TopicForm
+        ) -> None:
+            await service.edit_topic(session, actor, lc, topic_id, form.title, form.detail)
+
+        await submit_to_session(
+            ack,
+            body,
+            view,
+            client,
+            parse=TopicForm.from_state,
+            error_block=LeanCoffeeBlock.TOPIC_TITLE,
+            work=work,
+        )
 
     @app.view(LeanCoffeeView.MERGE)
     async def merge_submitted(
-        ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
+        ack: AsyncAck, body: Body, view: Body, client: AsyncWebClient
     ) -> None:
-        meta = LeanCoffeeModal.decode(view.get("private_metadata"))
-        try:
-            form = MergeForm.from_state(view["state"]["values"])
-        except FormErrors as exc:
-            await ack(response_action="errors", errors=exc.errors)
-            return
-        team_id = _team_id(body)
-        assert meta.s is not None and meta.t is not None
-        try:
-            async with sessionmaker.begin() as session:
-                lc = await service.get_session(session, team_id, meta.s)
-                await service.merge_topics(
-                    session, actor_for(client, team_id, _user_id(body)), lc, meta.t, form.topic_id
-                )
-        except DomainError as exc:
-            await ack(response_action="errors", errors={LeanCoffeeBlock.MERGE_INTO: exc.message})
-            return
-        await ack()
-        present.request_board_refresh(deps, team_id, meta.s)
+        duplicate_id = LeanCoffeeModal.decode(view.get("private_metadata")).t or 0
+
+        async def work(
+            session: AsyncSession, lc: LeanCoffeeSession, actor: Actor, form: MergeForm
+        ) -> None:
+            await service.merge_topics(session, actor, lc, duplicate_id, form.topic_id)
+
+        await submit_to_session(
+            ack,
+            body,
+            view,
+            client,
+            parse=MergeForm.from_state,
+            error_block=LeanCoffeeBlock.MERGE_INTO,
+            work=work,
+        )
 
     # --- voting -----------------------------------------------------------------------------
 
-    async def _dot(
-        ack: AsyncAck,
-        body: dict[str, Any],
-        action: dict[str, Any],
-        client: AsyncWebClient,
-        *,
-        add: bool,
+    async def place_dot(
+        body: Body, action: Body, client: AsyncWebClient, ack: AsyncAck, *, add: bool
     ) -> None:
         ref = TopicRef.decode(action.get("value"))
-        team_id, user_id = _team_id(body), _user_id(body)
+        team_id, user_id = team_of(body), user_of(body)
         try:
             async with sessionmaker.begin() as session:
                 lc = await service.get_session(session, team_id, ref.s)
@@ -380,27 +419,22 @@ def register(app: AsyncApp, deps: Deps) -> None:
             deps, channel_id, user_id, blocks.vote_receipt_text(receipt, removed=not add)
         )
         if body.get("view"):
-            await _refresh_all_topics(body, client, team_id, ref.s)
+            await show_all_topics_page(body, client, team_id, ref.s)
 
-    @app.action(LeanCoffeeAction.VOTE)
-    async def vote_clicked(
-        ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
-    ) -> None:
-        await _dot(ack, body, action, client, add=True)
+    @on_button(LeanCoffeeAction.VOTE)
+    async def vote_clicked(ack: AsyncAck, body: Body, action: Body, client: AsyncWebClient) -> None:
+        await place_dot(body, action, client, ack, add=True)
 
-    @app.action(LeanCoffeeAction.UNVOTE)
+    @on_button(LeanCoffeeAction.UNVOTE)
     async def unvote_clicked(
-        ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
+        ack: AsyncAck, body: Body, action: Body, client: AsyncWebClient
     ) -> None:
-        await _dot(ack, body, action, client, add=False)
+        await place_dot(body, action, client, ack, add=False)
 
-    async def _refresh_all_topics(
-        body: dict[str, Any],
-        client: AsyncWebClient,
-        team_id: str,
-        session_id: int,
-        page: int | None = None,
+    async def show_all_topics_page(
+        body: Body, client: AsyncWebClient, team_id: str, session_id: int, page: int | None = None
     ) -> None:
+        """Redraw the "all topics" modal the person is looking at (after a vote, or paging)."""
         view = body["view"]
         meta = LeanCoffeeModal.decode(view.get("private_metadata"))
         async with sessionmaker() as session:
@@ -412,101 +446,79 @@ def register(app: AsyncApp, deps: Deps) -> None:
             view=blocks.all_topics_modal(board, page=meta.page if page is None else page),
         )
 
-    @app.action(LeanCoffeeAction.SHOW_ALL_TOPICS)
-    async def show_all(
-        ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
-    ) -> None:
+    @on_button(LeanCoffeeAction.SHOW_ALL_TOPICS)
+    async def show_all(ack: AsyncAck, body: Body, action: Body, client: AsyncWebClient) -> None:
         await ack()
         ref = SessionRef.decode(action.get("value"))
         async with sessionmaker() as session:
-            lc = await service.get_session(session, _team_id(body), ref.s)
+            lc = await service.get_session(session, team_of(body), ref.s)
             board = await service.board_view(session, lc)
         await client.views_open(trigger_id=body["trigger_id"], view=blocks.all_topics_modal(board))
 
-    @app.action(LeanCoffeeAction.ALL_TOPICS_PAGE)
+    @on_button(LeanCoffeeAction.ALL_TOPICS_PAGE)
     async def all_topics_page(
-        ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
+        ack: AsyncAck, body: Body, action: Body, client: AsyncWebClient
     ) -> None:
         await ack()
-        meta = LeanCoffeeModal.decode(action.get("value"))
-        assert meta.s is not None
-        await _refresh_all_topics(body, client, _team_id(body), meta.s, page=meta.page)
+        target = LeanCoffeeModal.decode(action.get("value"))
+        if target.s is None:
+            raise Conflict("That page button lost its place. Close the list and open it again.")
+        await show_all_topics_page(body, client, team_of(body), target.s, page=target.page)
 
     # --- running the discussion ------------------------------------------------------------
 
-    async def _facilitate(
-        body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, what: str
+    async def facilitate(
+        body: Body, action: Body, client: AsyncWebClient, step: LeanCoffeeAction
     ) -> None:
-        ref = _session_and_topic(action.get("value"))
-        team_id, user_id = _team_id(body), _user_id(body)
-        actor = actor_for(client, team_id, user_id)
+        """Close voting, start the next topic, move on or extend: the facilitator's buttons."""
+        ref = session_and_topic(action.get("value"))
+        team_id = team_of(body)
+        actor = actor_for(client, team_id, user_of(body))
         now = deps.clock.now()
-        note: str | None = None
+        shown_topic = ref.t or None
         async with sessionmaker.begin() as session:
             lc = await service.get_session(session, team_id, ref.s)
-            if what == "close":
+            if step == LeanCoffeeAction.CLOSE_VOTING:
                 await service.close_voting(session, actor, lc, now)
                 note = notes.voting_closed_text()
-            elif what == "next":
+            elif step == LeanCoffeeAction.START_NEXT:
                 topic = await service.start_next_topic(session, actor, lc, now)
                 note = notes.now_discussing_text(topic.title, topic.discussion_ends_at)
-            elif what == "move_on":
-                topic = await service.move_on(session, actor, lc, now, ref.t or None)
-                board = await service.board_view(session, lc)
-                note = notes.moved_on_text(board)
-            elif what == "extend":
-                topic, minutes = await service.extend_topic(session, actor, lc, now, ref.t or None)
+            elif step == LeanCoffeeAction.MOVE_ON:
+                await service.move_on(session, actor, lc, now, shown_topic)
+                note = notes.moved_on_text(await service.board_view(session, lc))
+            else:
+                _, minutes = await service.extend_topic(session, actor, lc, now, shown_topic)
                 board = await service.board_view(session, lc)
                 assert board.discussing is not None
                 note = notes.extended_text(board.discussing, minutes)
         await deps.scheduler.changed()
         present.request_board_refresh(deps, team_id, ref.s)
-        await _redraw_open_polls(team_id, ref.s)
-        if note:
-            await present.post_in_thread(deps, team_id, ref.s, note)
+        await redraw_polls(team_id, ref.s)
+        await present.post_in_thread(deps, team_id, ref.s, note)
 
-    async def _redraw_open_polls(team_id: str, session_id: int) -> None:
-        async with sessionmaker() as session:
-            poll_ids = await service.poll_ids(session, team_id, session_id)
-        for poll_id in poll_ids:
-            present.request_poll_refresh(deps, team_id, poll_id)
+    def facilitator_button(step: LeanCoffeeAction) -> None:
+        @on_button(step)
+        async def clicked(ack: AsyncAck, body: Body, action: Body, client: AsyncWebClient) -> None:
+            await ack()
+            await facilitate(body, action, client, step)
 
-    @app.action(LeanCoffeeAction.CLOSE_VOTING)
-    async def close_voting(
-        ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
-    ) -> None:
-        await ack()
-        await _facilitate(body, action, client, "close")
+    for step in (
+        LeanCoffeeAction.CLOSE_VOTING,
+        LeanCoffeeAction.START_NEXT,
+        LeanCoffeeAction.MOVE_ON,
+        LeanCoffeeAction.EXTEND,
+    ):
+        facilitator_button(step)
 
-    @app.action(LeanCoffeeAction.START_NEXT)
-    async def start_next(
-        ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
-    ) -> None:
-        await ack()
-        await _facilitate(body, action, client, "next")
-
-    @app.action(LeanCoffeeAction.MOVE_ON)
-    async def move_on(
-        ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
-    ) -> None:
-        await ack()
-        await _facilitate(body, action, client, "move_on")
-
-    @app.action(LeanCoffeeAction.EXTEND)
-    async def extend(
-        ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
-    ) -> None:
-        await ack()
-        await _facilitate(body, action, client, "extend")
-
-    @app.action(LeanCoffeeAction.HAND_OVER)
+    @on_button(LeanCoffeeAction.HAND_OVER)
     async def hand_over_clicked(
-        ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
+        ack: AsyncAck, body: Body, action: Body, client: AsyncWebClient
     ) -> None:
         await ack()
         ref = SessionRef.decode(action.get("value"))
-        team_id = _team_id(body)
-        actor = actor_for(client, team_id, _user_id(body))
+        team_id = team_of(body)
+        actor = actor_for(client, team_id, user_of(body))
         async with sessionmaker() as session:
             lc = await service.get_session(session, team_id, ref.s)
             await service.check_facilitator(session, actor, lc, "hand over facilitation")
@@ -517,176 +529,131 @@ def register(app: AsyncApp, deps: Deps) -> None:
 
     @app.view(LeanCoffeeView.HAND_OVER)
     async def hand_over_submitted(
-        ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
+        ack: AsyncAck, body: Body, view: Body, client: AsyncWebClient
     ) -> None:
-        meta = LeanCoffeeModal.decode(view.get("private_metadata"))
-        try:
-            form = HandOverForm.from_state(view["state"]["values"])
-        except FormErrors as exc:
-            await ack(response_action="errors", errors=exc.errors)
-            return
-        team_id = _team_id(body)
-        assert meta.s is not None
-        errors = await _reject_bot(client, form.user_id)
-        if errors:
-            await ack(response_action="errors", errors=errors)
-            return
-        try:
-            async with sessionmaker.begin() as session:
-                lc = await service.get_session(session, team_id, meta.s)
-                await service.hand_over(
-                    session, actor_for(client, team_id, _user_id(body)), lc, form.user_id
-                )
-        except DomainError as exc:
-            await ack(
-                response_action="errors", errors={LeanCoffeeBlock.NEW_FACILITATOR: exc.message}
-            )
-            return
-        await ack()
-        present.request_board_refresh(deps, team_id, meta.s)
-        await present.post_in_thread(
-            deps, team_id, meta.s, notes.handed_over_text(_user_id(body), form.user_id)
+        async def work(
+            session: AsyncSession, lc: LeanCoffeeSession, actor: Actor, form: HandOverForm
+        ) -> None:
+            await reject_bots(client, form.user_id)
+            await service.hand_over(session, actor, lc, form.user_id)
+
+        meta = await submit_to_session(
+            ack,
+            body,
+            view,
+            client,
+            parse=HandOverForm.from_state,
+            error_block=LeanCoffeeBlock.NEW_FACILITATOR,
+            work=work,
         )
+        if meta is not None and meta.s is not None:
+            new = HandOverForm.from_state(view["state"]["values"]).user_id
+            await present.post_in_thread(
+                deps, team_of(body), meta.s, notes.handed_over_text(user_of(body), new)
+            )
 
-    async def _reject_bot(client: AsyncWebClient, user_id: str) -> dict[str, str]:
-        try:
-            response = await client.users_info(user=user_id)
-        except SlackApiError:
-            return {LeanCoffeeBlock.NEW_FACILITATOR: "I can't find that person. Pick someone else."}
-        user = response.get("user") or {}
-        if user.get("is_bot") or user.get("deleted"):
-            return {
-                LeanCoffeeBlock.NEW_FACILITATOR: (
-                    "Pick a person: bots and deactivated accounts can't facilitate."
-                )
-            }
-        return {}
-
-    @app.action(LeanCoffeeAction.END_SESSION)
-    async def end_session(
-        ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
-    ) -> None:
+    @on_button(LeanCoffeeAction.END_SESSION)
+    async def end_session(ack: AsyncAck, body: Body, action: Body, client: AsyncWebClient) -> None:
         await ack()
         ref = SessionRef.decode(action.get("value"))
-        team_id = _team_id(body)
+        team_id = team_of(body)
         async with sessionmaker.begin() as session:
             lc = await service.get_session(session, team_id, ref.s)
             minutes = await service.end_session(
-                session, actor_for(client, team_id, _user_id(body)), lc, deps.clock.now()
+                session, actor_for(client, team_id, user_of(body)), lc, deps.clock.now()
             )
         await deps.scheduler.changed()
         await present.refresh_board(deps, team_id, ref.s)
-        await _redraw_open_polls(team_id, ref.s)
+        await redraw_polls(team_id, ref.s)
         await present.post_minutes(deps, team_id, minutes)
 
     # --- takeaways --------------------------------------------------------------------------
 
-    @app.action(LeanCoffeeAction.ADD_TAKEAWAY)
+    @on_button(LeanCoffeeAction.ADD_TAKEAWAY)
     async def add_takeaway_clicked(
-        ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
+        ack: AsyncAck, body: Body, action: Body, client: AsyncWebClient
     ) -> None:
         await ack()
-        ref = _session_and_topic(action.get("value"))
+        ref = session_and_topic(action.get("value"))
         async with sessionmaker() as session:
-            lc = await service.get_session(session, _team_id(body), ref.s)
-            if lc.status == "ended":
+            lc = await service.get_session(session, team_of(body), ref.s)
+            if lc.status == SessionStatus.ENDED:
                 raise Conflict("This Lean Coffee has ended, so its minutes are final.")
             topics = await service.session_topics(session, lc)
-            board = await service.board_view(session, lc)
         if not topics:
             raise Conflict("There are no topics yet to add a takeaway to.")
-        selected = ref.t or (board.discussing.id if board.discussing else None)
+        current = next((t.id for t in topics if t.state == TopicState.DISCUSSING), None)
         meta = LeanCoffeeModal(channel=lc.channel_id, s=lc.id)
         await client.views_open(
-            trigger_id=body["trigger_id"], view=blocks.takeaway_modal(meta, topics, selected)
+            trigger_id=body["trigger_id"],
+            view=blocks.takeaway_modal(meta, topics, ref.t or current),
         )
 
     @app.view(LeanCoffeeView.TAKEAWAY)
     async def takeaway_submitted(
-        ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
+        ack: AsyncAck, body: Body, view: Body, client: AsyncWebClient
     ) -> None:
-        meta = LeanCoffeeModal.decode(view.get("private_metadata"))
-        try:
-            form = TakeawayForm.from_state(view["state"]["values"], today=deps.clock.now().date())
-        except FormErrors as exc:
-            await ack(response_action="errors", errors=exc.errors)
-            return
-        team_id = _team_id(body)
-        assert meta.s is not None
-        try:
-            async with sessionmaker.begin() as session:
-                lc = await service.get_session(session, team_id, meta.s)
-                await service.add_takeaway(
-                    session,
-                    actor_for(client, team_id, _user_id(body)),
-                    lc,
-                    form.topic_id,
-                    form.text,
-                    is_action=form.is_action,
-                    owner_id=form.owner_id,
-                    due_date=form.due_date,
-                    now=deps.clock.now(),
-                )
-        except DomainError as exc:
-            await ack(response_action="errors", errors={LeanCoffeeBlock.TAKEAWAY_TEXT: exc.message})
-            return
-        await ack()
-        present.request_board_refresh(deps, team_id, meta.s)
+        async def work(
+            session: AsyncSession, lc: LeanCoffeeSession, actor: Actor, form: TakeawayForm
+        ) -> None:
+            await service.add_takeaway(
+                session,
+                actor,
+                lc,
+                form.topic_id,
+                form.text,
+                is_action=form.is_action,
+                owner_id=form.owner_id,
+                due_date=form.due_date,
+                now=deps.clock.now(),
+            )
+
+        def parse(values: dict[str, Any]) -> TakeawayForm:
+            return TakeawayForm.from_state(values, today=deps.clock.now().date())
+
+        await submit_to_session(
+            ack,
+            body,
+            view,
+            client,
+            parse=parse,
+            error_block=LeanCoffeeBlock.TAKEAWAY_TEXT,
+            work=work,
+        )
 
     # --- "Keep going?" ------------------------------------------------------------------------
 
-    async def _poll_vote(
-        ack: AsyncAck,
-        body: dict[str, Any],
-        action: dict[str, Any],
-        client: AsyncWebClient,
-        choice: KeepGoingChoice,
-    ) -> None:
-        ref = PollRef.decode(action.get("value"))
-        team_id, user_id = _team_id(body), _user_id(body)
-        try:
-            async with sessionmaker.begin() as session:
-                await service.vote_on_poll(
-                    session, actor_for(client, team_id, user_id), ref.p, choice, deps.clock.now()
-                )
-        finally:
-            await ack()
-        present.request_poll_refresh(deps, team_id, ref.p)
-        channel_id = _channel_id(body)
-        if channel_id:
-            await present.tell(deps, channel_id, user_id, notes.poll_vote_receipt_text(choice))
+    def poll_button(action_id: LeanCoffeeAction, choice: KeepGoingChoice) -> None:
+        @on_button(action_id)
+        async def clicked(ack: AsyncAck, body: Body, action: Body, client: AsyncWebClient) -> None:
+            ref = PollRef.decode(action.get("value"))
+            team_id, user_id = team_of(body), user_of(body)
+            try:
+                async with sessionmaker.begin() as session:
+                    actor = actor_for(client, team_id, user_id)
+                    await service.vote_on_poll(session, actor, ref.p, choice, deps.clock.now())
+            finally:
+                await ack()
+            present.request_poll_refresh(deps, team_id, ref.p)
+            channel_id = channel_of(body)
+            if channel_id:
+                await present.tell(deps, channel_id, user_id, notes.poll_vote_receipt_text(choice))
 
-    @app.action(LeanCoffeeAction.KEEP_GOING)
-    async def keep_going(
-        ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
-    ) -> None:
-        await _poll_vote(ack, body, action, client, KeepGoingChoice.KEEP_GOING)
+    poll_button(LeanCoffeeAction.KEEP_GOING, KeepGoingChoice.KEEP_GOING)
+    poll_button(LeanCoffeeAction.EITHER_WAY, KeepGoingChoice.EITHER_WAY)
+    poll_button(LeanCoffeeAction.WANT_MOVE_ON, KeepGoingChoice.MOVE_ON)
 
-    @app.action(LeanCoffeeAction.EITHER_WAY)
-    async def either_way(
-        ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
-    ) -> None:
-        await _poll_vote(ack, body, action, client, KeepGoingChoice.EITHER_WAY)
-
-    @app.action(LeanCoffeeAction.WANT_MOVE_ON)
-    async def want_move_on(
-        ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
-    ) -> None:
-        await _poll_vote(ack, body, action, client, KeepGoingChoice.MOVE_ON)
-
-    @app.action(LeanCoffeeAction.DECIDE_NOW)
-    async def decide_now(
-        ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
-    ) -> None:
+    @on_button(LeanCoffeeAction.DECIDE_NOW)
+    async def decide_now(ack: AsyncAck, body: Body, action: Body, client: AsyncWebClient) -> None:
         await ack()
         ref = PollRef.decode(action.get("value"))
-        team_id = _team_id(body)
+        team_id = team_of(body)
         decision = await jobs.decide_poll(
-            deps, team_id, ref.p, actor=actor_for(client, team_id, _user_id(body))
+            deps, team_id, ref.p, actor=actor_for(client, team_id, user_of(body))
         )
         if decision is None:
             raise Conflict("That vote has already been decided.")
         await deps.scheduler.changed()
 
-    # Start-up and scheduled work.
+    # Scheduled work: time-boxes ending and polls deciding themselves.
     jobs.register(deps)

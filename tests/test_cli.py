@@ -322,7 +322,12 @@ async def test_run_with_a_token_slack_refuses_names_it(
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
         )
-        _stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
+        try:
+            _stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
+        finally:
+            if process.returncode is None:  # never leave a hearth running behind a test
+                process.kill()
+                await process.wait()
 
     log = stderr.decode()
     assert process.returncode == 2, log

@@ -52,7 +52,9 @@ async def _inspect(database_url: str, fn: Any) -> Any:
 
 def test_revisions_form_one_line() -> None:
     """Two people adding a migration at once leave two heads; they must be merged."""
-    assert len(heads()) <= 1, f"several migration heads {heads()}: run `alembic merge`"
+    assert len(heads()) <= 1, (
+        f"several migration heads {heads()}: make one revision's down_revision the other"
+    )
 
 
 async def test_upgrade_to_head_matches_the_models(empty_database: str) -> None:

@@ -237,3 +237,146 @@ def _number_problem(block_id: str, element: JSON, value: str) -> dict[str, str]:
     if element.get("max_value") is not None and number > float(element["max_value"]):
         return {block_id: f"must be at most {element['max_value']}"}
     return {}
+
+
+# -- a client's state, and what a client shows ------------------------------------------------
+
+_RAW_KEYS = (
+    "value",
+    "selected_option",
+    "selected_options",
+    "selected_user",
+    "selected_users",
+    "selected_conversation",
+    "selected_conversations",
+    "selected_channel",
+    "selected_channels",
+    "selected_date",
+    "selected_time",
+    "selected_date_time",
+)
+
+
+def raw_value(entry: JSON) -> Any:
+    """What was entered, from one `state.values` entry (an option by its value)."""
+    for key in _RAW_KEYS:
+        if key not in entry:
+            continue
+        value = entry[key]
+        if key == "selected_option":
+            return value.get("value") if isinstance(value, dict) else value
+        if key == "selected_options":
+            return [o.get("value") if isinstance(o, dict) else o for o in value or []]
+        return value
+    return None
+
+
+def stateful_elements(view: View) -> dict[tuple[str, str], JSON]:
+    """Every element of a view that holds a value, by (block_id, action_id)."""
+    found: dict[tuple[str, str], JSON] = {}
+    for block in view.blocks:
+        block_id = block.get("block_id", "")
+        candidates: list[JSON] = []
+        if block.get("type") == "input" and isinstance(block.get("element"), dict):
+            candidates = [block["element"]]
+        elif block.get("type") == "actions":
+            candidates = [e for e in block.get("elements") or [] if isinstance(e, dict)]
+        elif isinstance(block.get("accessory"), dict):
+            candidates = [block["accessory"]]
+        for element in candidates:
+            if element.get("type") in _INITIAL:
+                found[(block_id, element.get("action_id", ""))] = element
+    return found
+
+
+def accept_state(state: WorkspaceState, view: View, values: Any) -> None:
+    """Take a client's `state.values` for a view, as a browser sends it before an action.
+
+    Each entry is checked against the element it claims to be (an option must be one of the
+    element's options, a person must exist), so a client cannot enter what Slack would not
+    let a person pick. Raises `InputError` for anything that does not fit.
+    """
+    if not isinstance(values, dict):
+        raise InputError("state values must be an object of block_id → action_id → value")
+    known = stateful_elements(view)
+    accepted: dict[str, dict[str, JSON]] = {}
+    for block_id, actions in values.items():
+        if not isinstance(actions, dict):
+            raise InputError(f"state for {block_id!r} must be an object")
+        for action_id, entry in actions.items():
+            element = known.get((str(block_id), str(action_id)))
+            if element is None:
+                raise InputError(f"this view has no input {block_id!r}/{action_id!r}")
+            if not isinstance(entry, dict):
+                raise InputError(f"the value of {block_id!r}/{action_id!r} must be an object")
+            if element["type"] == "rich_text_input" and "rich_text_value" in entry:
+                checked: JSON = {"type": "rich_text_input", **_rich_text(entry)}
+            else:
+                checked = entered_value(state, element, _checked_raw(element, entry))
+            accepted.setdefault(str(block_id), {})[str(action_id)] = checked
+    for block_id, actions in accepted.items():
+        view.values.setdefault(block_id, {}).update(actions)
+
+
+def _rich_text(entry: JSON) -> JSON:
+    value = entry["rich_text_value"]
+    if value is not None and not (isinstance(value, dict) and value.get("type") == "rich_text"):
+        raise InputError("a rich text value must be a rich_text object")
+    return {"rich_text_value": value}
+
+
+def _checked_raw(element: JSON, entry: JSON) -> Any:
+    """The entered value, refusing dates and times no date or time picker could produce."""
+    raw = raw_value(entry)
+    if raw in (None, ""):
+        return None
+    try:
+        if element["type"] == "datepicker":
+            date.fromisoformat(str(raw))
+        elif element["type"] == "timepicker":
+            time.fromisoformat(str(raw))
+        elif element["type"] == "datetimepicker":
+            raw = int(raw)
+    except (TypeError, ValueError):
+        raise InputError(f"{raw!r} is not something a {element['type']} can hold") from None
+    return raw
+
+
+def shown_blocks(view: View) -> list[JSON]:
+    """The view's blocks as its person sees them now: what they entered shows as the value.
+
+    A client redrawing a view (after field errors or a `views.update` that kept a block)
+    shows entered values, not the app's initial ones; this puts each entered value where
+    the element's initial value goes, so any Block Kit renderer draws the view as it is.
+    """
+    shown: list[JSON] = []
+    for block in view.blocks:
+        block_id = block.get("block_id", "")
+        entered = view.values.get(block_id, {})
+        if not entered:
+            shown.append(block)
+            continue
+        block = dict(block)
+        if block.get("type") == "input" and isinstance(block.get("element"), dict):
+            block["element"] = _with_entered(block["element"], entered)
+        elif block.get("type") == "actions":
+            block["elements"] = [_with_entered(e, entered) for e in block.get("elements") or []]
+        elif isinstance(block.get("accessory"), dict):
+            block["accessory"] = _with_entered(block["accessory"], entered)
+        shown.append(block)
+    return shown
+
+
+def _with_entered(element: JSON, entered: dict[str, JSON]) -> JSON:
+    entry = entered.get(element.get("action_id", ""))
+    kind = element.get("type", "")
+    if entry is None or kind not in _INITIAL:
+        return element
+    initial_key, state_key = _INITIAL[kind]
+    value = entry.get(state_key)
+    element = dict(element)
+    if value in (None, "", []):
+        element.pop(initial_key, None)
+    else:
+        element[initial_key] = value
+    return element

@@ -31,9 +31,13 @@ async def running_hearth(
     *,
     socket_mode: bool = False,
     serve: bool = True,
+    run_scheduler: bool = False,
+    board_refresh_interval: float = 0.05,
+    settle_after_each_request: bool = True,
 ) -> AsyncIterator[Hearth]:
-    """One hearth process: migrated database, app built as in production, timers off (the
-    test fires them with `run_due`), served to the emulator over HTTP or Socket Mode."""
+    """One hearth process: migrated database, app built as in production, served to the
+    emulator over HTTP or Socket Mode. Timers are off unless `run_scheduler` (tests fire them
+    with `run_due`), and each request waits for the redraws it caused unless told not to."""
     settings = load_settings(
         _env_file=None,
         slack_bot_token=slack.bot_token,
@@ -44,10 +48,14 @@ async def running_hearth(
     )
     await migrate.upgrade(database_url)
     hearth = create_hearth(
-        settings, clock=clock, process_before_response=True, board_refresh_interval=0.05
+        settings,
+        clock=clock,
+        process_before_response=True,
+        board_refresh_interval=board_refresh_interval,
     )
-    await hearth.start(run_scheduler=False)
-    slack.after_delivery.append(hearth.settle)
+    await hearth.start(run_scheduler=run_scheduler)
+    if settle_after_each_request:
+        slack.after_delivery.append(hearth.settle)
     runner: web.AppRunner | None = None
     handler = None
     try:
@@ -72,7 +80,8 @@ async def running_hearth(
             await handler.close_async()
         if runner is not None:
             await runner.cleanup()
-        slack.after_delivery.remove(hearth.settle)
+        if hearth.settle in slack.after_delivery:
+            slack.after_delivery.remove(hearth.settle)
         await hearth.close()
 
 

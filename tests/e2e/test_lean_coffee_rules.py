@@ -13,6 +13,7 @@ from tests.e2e.helpers import (
     CHANNEL,
     board,
     last_note,
+    minutes_messages,
     private_notes,
     propose,
     start_discussing,
@@ -196,3 +197,18 @@ async def test_topics_left_over_are_carried_into_the_next_session(world: World) 
     seen = board(world)
     assert "Left for next time" in seen.readable_text
     assert "Discussed one" not in seen.readable_text
+
+
+async def test_anonymous_topics_hide_who_proposed_them(world: World) -> None:
+    await start_session(world, Topics=["Hide who proposed each topic"])
+    await propose(world, Seed.BOB, "Something I find hard")
+    seen = board(world)
+    assert "Something I find hard" in seen.readable_text
+    assert "@bob" not in seen.readable_text
+    alice = world.slack.user(Seed.ALICE)
+    await alice.click(board(world), "Vote", near="Something I find hard")
+    await start_discussing(world)
+    assert "@bob" not in board(world).readable_text
+    await alice.click(board(world), "End session")
+    assert "Something I find hard" in minutes_messages(world)[0].readable_text
+    assert "from @bob" not in minutes_messages(world)[0].readable_text
