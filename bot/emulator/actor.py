@@ -8,13 +8,19 @@ own ephemeral ones) can be read or clicked.
 from __future__ import annotations
 
 import dataclasses
-
 from typing import TYPE_CHECKING, Any
 
 from bot.emulator import payloads
-from bot.emulator.blocktree import Element, text_of
+from bot.emulator.blocktree import Element, elements, text_of
 from bot.emulator.delivery import DeliveryResult
-from bot.emulator.inputs import InputError, SubmitBlocked, client_checks, entered_value, fill
+from bot.emulator.inputs import (
+    InputError,
+    SubmitBlocked,
+    accept_state,
+    client_checks,
+    entered_value,
+    fill,
+)
 from bot.emulator.render import view_json
 from bot.emulator.seen import SELECTABLE, NotOnScreen, SeenMessage, SeenView, locate
 from bot.emulator.state import Ephemeral, Message, User, View
@@ -192,6 +198,51 @@ class SlackUser:
             fill_entry = entered_value(self.state, element.element, option)
             live.values.setdefault(element.block_id, {})[element.action_id] = fill_entry
         return await self._act(live, element, selection)
+
+    async def use(
+        self,
+        target: SeenMessage | SeenView | None,
+        *,
+        block_id: str,
+        action_id: str,
+        entered: Any = None,
+    ) -> DeliveryResult:
+        """Use the element a client names by `block_id` and `action_id` (a click, a pick).
+
+        What a browser sends when a person clicks what it drew: `entered` is what they
+        picked (an option's value, a person's id, a date), None for a button. The element
+        must be on the target as it is now, as for `click` and `choose`.
+        """
+        live = self._target(target)
+        matches = [
+            e for e in elements(live.blocks) if (e.block_id, e.action_id) == (block_id, action_id)
+        ]
+        if len(matches) != 1:
+            raise NotOnScreen(f"nothing with block_id {block_id!r} and action_id {action_id!r}")
+        element = matches[0]
+        if element.type == "button":
+            if element.element.get("url") and "action_id" not in element.element:
+                raise NotOnScreen("that is a link button; it opens a page, not the app")
+            return await self._act(live, element, {})
+        if element.block.get("type") == "input" and not element.block.get("dispatch_action"):
+            raise InputError("that is a modal input: it is sent when the modal is submitted")
+        if element.type not in SELECTABLE:
+            raise InputError(f"{element.type} elements are not emulated as actions")
+        selection = entered_value(self.state, element.element, entered)
+        if isinstance(live, View):
+            live.values.setdefault(element.block_id, {})[element.action_id] = dict(selection)
+        selection.pop("type", None)
+        return await self._act(live, element, selection)
+
+    def enter(self, values: dict[str, Any], *, view_id: str | None = None) -> None:
+        """Take the open modal's `state.values` as a client sends them (see `accept_state`).
+
+        `view_id`, when given, must be the modal on top: a client may only type into that.
+        """
+        top = self._top()
+        if view_id is not None and top.id != view_id:
+            raise NotOnScreen(f"view {view_id} is not the modal on top")
+        accept_state(self.state, top, values)
 
     def _target(self, target: SeenMessage | SeenView | None) -> Message | Ephemeral | View:
         if target is None:

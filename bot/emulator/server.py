@@ -127,6 +127,9 @@ class SlackEmulator:
         # Awaited after each delivery, e.g. to let an app finish work it does after acking,
         # so a test (or the sandbox) reads the screen once the app is done.
         self.after_delivery: list[Callable[[], Awaitable[None]]] = []
+        # Called (not awaited) whenever the workspace may have changed: after each Web API
+        # call, response_url answer and delivery. The sandbox redraws its page from these.
+        self.on_change: list[Callable[[], None]] = []
         self._failures: list[Failure] = []
         self._limits: list[RateLimit] = []
         self._http: HttpDelivery | None = None
@@ -204,6 +207,7 @@ class SlackEmulator:
         else:
             raise RuntimeError("call set_request_url(...) or use_socket_mode() first")
         self.deliveries.append(result)
+        self.notify_change()
         for hook in self.after_delivery:
             await hook()
         return result
@@ -211,6 +215,11 @@ class SlackEmulator:
     async def send_event(self, event: JSON) -> DeliveryResult:
         """Deliver one Events API event (wrapped in its `event_callback` envelope)."""
         return await self.deliver("events_api", event_callback(self.state, event))
+
+    def notify_change(self) -> None:
+        """Tell `on_change` listeners that what people see may have changed."""
+        for listener in self.on_change:
+            listener()
 
     # -- people -----------------------------------------------------------------------------
 
@@ -330,6 +339,7 @@ class SlackEmulator:
         except Exception:  # keep the raw params when they cannot be decoded
             recorded = params
         self.calls.append(Call(method, recorded, response, status, self.state.now(), injected))
+        self.notify_change()
         return web.json_response(response, status=status, headers=headers)
 
     async def _fail(self, method: str, params: JSON, failure: Failure) -> web.Response:

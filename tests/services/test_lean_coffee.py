@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.services import lean_coffee as lc_service
 from bot.services.lean_coffee import Actor, StartOptions
-from bot.services.lean_coffee_types import KeepGoingChoice, PollOutcome, SessionStatus, TopicState
+from bot.services.lean_coffee_types import KeepGoingChoice, PollOutcome, SessionStatus
 from models.lean_coffee import LeanCoffeeSession, LeanCoffeeVote
 from models.minutes import Minutes
 
@@ -224,7 +224,9 @@ async def test_timebox_poll_extends_then_moves_on_when_the_pattern_is_spent(
     for round_, extension in enumerate((4, 2)):
         async with sessionmaker.begin() as s:
             # Not yet due: nothing opens.
-            assert await lc_service.open_poll(s, TEAM, a, round_, now - timedelta(seconds=1)) is None
+            assert (
+                await lc_service.open_poll(s, TEAM, a, round_, now - timedelta(seconds=1)) is None
+            )
             poll = await lc_service.open_poll(s, TEAM, a, round_, now)
             assert poll is not None
             # The same firing a second time (restart, other process) opens nothing.

@@ -1,0 +1,34 @@
+"""The sandbox's time: the real time plus however far someone has moved it forward.
+
+The same clock is given to the emulated workspace (message timestamps) and to hearth (what
+is due), so moving it forward makes a 7-minute time-box end now instead of in 7 minutes,
+while time keeps passing on its own in between.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+# Far enough for any schedule hearth has (a monthly rota), near enough to stay a sandbox.
+MAX_STEP = timedelta(days=31)
+
+
+class OffsetClock:
+    def __init__(self, offset: timedelta = timedelta(0)) -> None:
+        self._offset = offset
+
+    @property
+    def offset(self) -> timedelta:
+        return self._offset
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self._offset
+
+    def advance(self, delta: timedelta) -> datetime:
+        """Move time forward (never back: what has happened stays in the past)."""
+        if delta <= timedelta(0):
+            raise ValueError("the sandbox clock only moves forward")
+        if delta > MAX_STEP:
+            raise ValueError("move the sandbox clock at most 31 days at a time")
+        self._offset += delta
+        return self.now()
