@@ -19,8 +19,9 @@ Action = Callable[[], Awaitable[None]]
 
 
 class Coalescer:
-    def __init__(self, interval: float) -> None:
+    def __init__(self, interval: float, *, retries: int = 3) -> None:
         self.interval = interval
+        self.retries = retries
         self._pending: dict[Hashable, Action] = {}
         self._tasks: dict[Hashable, asyncio.Task[None]] = {}
         self._last_run: dict[Hashable, float] = {}
@@ -32,17 +33,27 @@ class Coalescer:
             self._tasks[key] = asyncio.create_task(self._run(key), name=f"coalesce:{key}")
 
     async def _run(self, key: Hashable) -> None:
+        failures = 0
         try:
             while key in self._pending:
-                wait = self._last_run.get(key, float("-inf")) + self.interval - time.monotonic()
+                # After a failure (Slack down beyond the client's own retries) back off more.
+                spacing = self.interval * (2**failures)
+                wait = self._last_run.get(key, float("-inf")) + spacing - time.monotonic()
                 if wait > 0:
                     await asyncio.sleep(wait)
                 action = self._pending.pop(key)
                 self._last_run[key] = time.monotonic()
                 try:
                     await action()
+                    failures = 0
                 except Exception:
-                    logger.exception("Refresh of %s failed", key)
+                    failures += 1
+                    if failures > self.retries:
+                        logger.exception("Refresh of %s failed; giving up for now", key)
+                        failures = 0
+                    else:
+                        logger.warning("Refresh of %s failed; retrying", key, exc_info=True)
+                        self._pending.setdefault(key, action)
         finally:
             del self._tasks[key]
 

@@ -129,6 +129,9 @@ class LeanCoffeePoll(Base):
     topic_id: Mapped[int] = mapped_column(ForeignKey("lean_coffee_topic.id", ondelete="CASCADE"))
     round: Mapped[int] = mapped_column(Integer)
     message_ts: Mapped[str | None] = mapped_column(String(32))
+    # Failed attempts to post the poll; each attempt is claimed under its number, so a
+    # retry after a Slack outage is allowed and a double post is not.
+    post_attempts: Mapped[int] = mapped_column(Integer, default=0)
     opened_at: Mapped[datetime]
     decides_at: Mapped[datetime]
     decided_at: Mapped[datetime | None]

@@ -37,6 +37,15 @@ def register(deps: Deps) -> None:
         ]
         jobs.extend(
             PlannedJob(
+                key=f"lean_coffee.post_poll:{poll.poll_id}:{poll.attempt}",
+                due_at=poll.retry_at,
+                func=deliver_poll,
+                args=(deps, poll.team_id, poll.poll_id, poll.attempt),
+            )
+            for poll in await service.unposted_polls(session)
+        )
+        jobs.extend(
+            PlannedJob(
                 key=f"lean_coffee.decide:{due.poll_id}",
                 due_at=due.due_at,
                 func=decide_poll,
@@ -59,8 +68,24 @@ async def timebox_ended(deps: Deps, team_id: str, topic_id: int, round_: int) ->
         if poll is None:
             return
         poll_id, session_id = poll.id, poll.session_id
-    await present.post_poll(deps, team_id, poll_id)
     present.request_board_refresh(deps, team_id, session_id)
+    await deliver_poll(deps, team_id, poll_id, attempt=0)
+
+
+async def deliver_poll(deps: Deps, team_id: str, poll_id: int, attempt: int) -> None:
+    """Post a poll's message, once. Each attempt is claimed under its number; a failed one
+    is counted, which plans the next attempt after a back-off (see `unposted_polls`)."""
+    async with deps.sessionmaker.begin() as session:
+        if not await claim(
+            session, f"lean_coffee.post_poll:{poll_id}", str(attempt), deps.clock.now()
+        ):
+            return
+    try:
+        await present.post_poll(deps, team_id, poll_id)
+    except Exception:
+        logger.warning("Posting poll %s failed (attempt %d); will retry", poll_id, attempt + 1)
+        async with deps.sessionmaker.begin() as session:
+            await service.poll_post_failed(session, poll_id)
 
 
 async def decide_poll(

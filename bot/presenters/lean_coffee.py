@@ -103,7 +103,7 @@ async def post_poll(deps: Deps, team_id: str, poll_id: int) -> None:
         blocks=_dicts(blocks.keep_going_blocks(view)),
     )
     async with deps.sessionmaker.begin() as session:
-        await service.set_poll_ts(session, poll_id, str(response["ts"]))
+        await service.set_poll_ts(session, poll_id, str(response["ts"]), deps.clock.now())
 
 
 async def refresh_poll(deps: Deps, team_id: str, poll_id: int) -> None:

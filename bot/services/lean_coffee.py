@@ -1084,8 +1084,15 @@ class DueTimebox:
 class DuePoll:
     team_id: str
     poll_id: int
-    due_at: datetime
-    posted: bool
+    due_at: datetime  # when it decides itself
+
+
+@dataclass(frozen=True)
+class UnpostedPoll:
+    team_id: str
+    poll_id: int
+    attempt: int
+    retry_at: datetime
 
 
 async def due_timeboxes(session: AsyncSession) -> list[DueTimebox]:
@@ -1112,24 +1119,58 @@ async def due_timeboxes(session: AsyncSession) -> list[DueTimebox]:
 
 
 async def due_polls(session: AsyncSession) -> list[DuePoll]:
-    """Polls not decided yet, and whether their message reached the channel."""
+    """Polls people can see and that are not decided yet, each deciding itself at its
+    `decides_at`. A poll Slack has not shown yet waits: nobody could have voted on it."""
+    rows = await session.execute(
+        select(LeanCoffeeSession.team_id, LeanCoffeePoll.id, LeanCoffeePoll.decides_at)
+        .join(LeanCoffeeSession, LeanCoffeeSession.id == LeanCoffeePoll.session_id)
+        .where(LeanCoffeePoll.decided_at.is_(None), LeanCoffeePoll.message_ts.is_not(None))
+    )
+    return [DuePoll(team, poll, due) for team, poll, due in rows]
+
+
+POST_RETRY_SECONDS = (0, 15, 60, 300, 900)
+
+
+def post_retry_delay(attempt: int) -> timedelta:
+    """Back-off between attempts to post a poll while Slack is failing."""
+    return timedelta(seconds=POST_RETRY_SECONDS[min(attempt, len(POST_RETRY_SECONDS) - 1)])
+
+
+async def unposted_polls(session: AsyncSession) -> list[UnpostedPoll]:
+    """Open polls whose message has not reached Slack yet (it failed, or hearth stopped)."""
     rows = await session.execute(
         select(
             LeanCoffeeSession.team_id,
             LeanCoffeePoll.id,
-            LeanCoffeePoll.decides_at,
-            LeanCoffeePoll.message_ts,
+            LeanCoffeePoll.post_attempts,
+            LeanCoffeePoll.opened_at,
         )
         .join(LeanCoffeeSession, LeanCoffeeSession.id == LeanCoffeePoll.session_id)
-        .where(LeanCoffeePoll.decided_at.is_(None))
+        .where(LeanCoffeePoll.decided_at.is_(None), LeanCoffeePoll.message_ts.is_(None))
     )
-    return [DuePoll(team, poll, due, ts is not None) for team, poll, due, ts in rows]
+    return [
+        UnpostedPoll(team, poll, attempts, opened + post_retry_delay(attempts))
+        for team, poll, attempts, opened in rows
+    ]
 
 
-async def set_poll_ts(session: AsyncSession, poll_id: int, ts: str) -> None:
+async def poll_post_failed(session: AsyncSession, poll_id: int) -> None:
     await session.execute(
-        update(LeanCoffeePoll).where(LeanCoffeePoll.id == poll_id).values(message_ts=ts)
+        update(LeanCoffeePoll)
+        .where(LeanCoffeePoll.id == poll_id)
+        .values(post_attempts=LeanCoffeePoll.post_attempts + 1)
     )
+
+
+async def set_poll_ts(session: AsyncSession, poll_id: int, ts: str, now: datetime) -> None:
+    """The poll reached the channel: people get their full minute from now."""
+    poll = await session.get(LeanCoffeePoll, poll_id)
+    if poll is None:
+        return
+    poll.message_ts = ts
+    poll.decides_at = max(poll.decides_at, now + timedelta(seconds=KEEP_GOING_POLL_SECONDS))
+    await session.flush()
 
 
 async def poll_ids(session: AsyncSession, team_id: str, session_id: int) -> list[int]:

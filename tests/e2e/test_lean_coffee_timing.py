@@ -152,3 +152,27 @@ async def test_the_board_stays_readable_with_many_topics(world: World) -> None:
     assert carol.view is not None
     async with world.hearth.deps.sessionmaker() as s:
         assert await s.scalar(select(func.count()).select_from(LeanCoffeeVote)) == 1
+
+
+async def test_a_poll_that_cannot_be_posted_is_retried_later_and_posted_once(world: World) -> None:
+    await _session_in_discussion(world)
+    # Slack fails the post and both of the client's retries.
+    world.slack.fail_next("chat.postMessage", status=500, times=3)
+    await world.advance(timedelta(minutes=7))
+    assert keep_going_polls(world.slack) == []
+    async with world.hearth.deps.sessionmaker() as s:
+        poll = (await s.scalars(select(LeanCoffeePoll))).one()
+        assert (poll.message_ts, poll.post_attempts) == (None, 1)
+    # Slack is back; the retry comes after its back-off, not before.
+    await world.advance(timedelta(seconds=5))
+    assert keep_going_polls(world.slack) == []
+    await world.advance(timedelta(seconds=15))
+    assert len(keep_going_polls(world.slack)) == 1
+    # It still gets its full minute from when people could first see it.
+    await world.advance(timedelta(seconds=50))
+    async with world.hearth.deps.sessionmaker() as s:
+        assert (await s.scalars(select(LeanCoffeePoll))).one().decided_at is None
+    await world.advance(timedelta(seconds=15))
+    async with world.hearth.deps.sessionmaker() as s:
+        assert (await s.scalars(select(LeanCoffeePoll))).one().decided_at is not None
+    assert len(keep_going_polls(world.slack)) == 1

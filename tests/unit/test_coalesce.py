@@ -64,7 +64,7 @@ async def test_a_request_during_a_run_triggers_one_more_run() -> None:
 
 
 async def test_keys_are_independent_and_failures_do_not_stop_later_runs() -> None:
-    coalescer = Coalescer(interval=0.01)
+    coalescer = Coalescer(interval=0.01, retries=0)
     runs: list[str] = []
 
     async def boom() -> None:
@@ -80,3 +80,30 @@ async def test_keys_are_independent_and_failures_do_not_stop_later_runs() -> Non
     coalescer.request("a", ok)
     await coalescer.drain()
     assert sorted(runs) == ["boom", "ok", "ok"]
+
+
+async def test_a_failed_run_is_retried_with_back_off() -> None:
+    coalescer = Coalescer(interval=0.01, retries=2)
+    attempts: list[int] = []
+
+    async def flaky() -> None:
+        attempts.append(len(attempts))
+        if len(attempts) < 3:
+            raise RuntimeError("slack is down")
+
+    coalescer.request("board", flaky)
+    await coalescer.drain()
+    assert attempts == [0, 1, 2]
+
+
+async def test_retries_stop_after_the_limit() -> None:
+    coalescer = Coalescer(interval=0.01, retries=1)
+    attempts: list[int] = []
+
+    async def down() -> None:
+        attempts.append(1)
+        raise RuntimeError("slack is down")
+
+    coalescer.request("board", down)
+    await coalescer.drain()
+    assert len(attempts) == 2

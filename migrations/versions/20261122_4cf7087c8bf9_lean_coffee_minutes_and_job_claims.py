@@ -1,8 +1,8 @@
 """lean coffee, minutes and job claims
 
-Revision ID: fb9bb5e364b8
+Revision ID: 4cf7087c8bf9
 Revises:
-Create Date: 2026-11-22 01:55:10.145192
+Create Date: 2026-11-22 02:05:08.780154
 """
 
 from collections.abc import Sequence
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "fb9bb5e364b8"
+revision: str = "4cf7087c8bf9"
 down_revision: str | Sequence[str] | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -140,6 +140,7 @@ def upgrade() -> None:
         sa.Column("topic_id", sa.Integer(), nullable=False),
         sa.Column("round", sa.Integer(), nullable=False),
         sa.Column("message_ts", sa.String(length=32), nullable=True),
+        sa.Column("post_attempts", sa.Integer(), nullable=False),
         sa.Column("opened_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("decides_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),
