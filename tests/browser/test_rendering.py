@@ -25,13 +25,11 @@ from bot.services.lean_coffee_types import (
     TopicView,
 )
 from bot.state import LeanCoffeeModal, SessionRef
-from tests.browser._browser import REPO_ROOT, SCREENSHOTS, chromium_browser
-
-pytest.importorskip("playwright.sync_api") if False else None  # the fixture skips or fails
-
-if __name__ != "__main__":
-    # Imported for pytest: the fixture must be a name in this module to be found.
-    __all__ = ["chromium_browser"]
+from tests.browser._browser import (  # chromium_browser is a fixture, found by its name
+    REPO_ROOT,
+    SCREENSHOTS,
+    chromium_browser,  # noqa: F401
+)
 
 HARNESS = (REPO_ROOT / "tests" / "browser" / "rendering_page.html").as_uri()
 JSON = dict[str, Any]
@@ -88,8 +86,9 @@ class Harness:
 
 
 @pytest.fixture
-def bk(chromium_browser: Any) -> Iterator[Harness]:
-    page = chromium_browser.new_page(viewport={"width": 760, "height": 900})
+def bk(request: pytest.FixtureRequest) -> Iterator[Harness]:
+    browser = request.getfixturevalue("chromium_browser")
+    page = browser.new_page(viewport={"width": 760, "height": 900})
     page.goto(HARNESS)
     harness = Harness(page)
     try:

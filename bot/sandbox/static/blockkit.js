@@ -260,13 +260,16 @@
       return whole;
     });
     if (unknown) return null;
-    // Slack capitalises "today" only at the start of the text: "Due today at 3:00 PM".
+    // "Today" starts a sentence; mid-sentence it reads "Due today at 3:00 PM".
     return text.replace(/(.)\b(Today|Yesterday|Tomorrow)\b/g, (all, before, word) =>
       before + word.toLowerCase());
   }
 
-  function dateNode(timestamp, format, link, fallback, ctx) {
-    const formatted = formatSlackDate(timestamp, format, ctx);
+  function dateNode(timestamp, format, link, fallback, ctx, midSentence) {
+    let formatted = formatSlackDate(timestamp, format, ctx);
+    if (formatted !== null && midSentence) {
+      formatted = formatted.replace(/^(Today|Yesterday|Tomorrow)\b/, (word) => word.toLowerCase());
+    }
     const text = formatted === null ? fallback || "" : formatted;
     const href = link ? safeUrl(link) : null;
     const node = href ? el("a", "bk-date bk-link", text) : el("span", "bk-date", text);
@@ -307,7 +310,7 @@
   }
 
   // One "<…>" token: a link, a mention, a special mention or a date.
-  function angleNode(body, ctx) {
+  function angleNode(body, ctx, midSentence) {
     const bar = body.indexOf("|");
     const target = bar >= 0 ? body.slice(0, bar) : body;
     const label = bar >= 0 ? decodeEntities(body.slice(bar + 1)) : null;
@@ -323,7 +326,7 @@
       const parts = target.slice(1).split("^");
       const command = parts[0];
       if (command === "date" && parts.length >= 3) {
-        return dateNode(parts[1], parts[2], parts[3] || null, label, ctx);
+        return dateNode(parts[1], parts[2], parts[3] || null, label, ctx, midSentence);
       }
       if (command === "here" || command === "channel" || command === "everyone") {
         return mentionNode("broadcast", "@" + command);
@@ -391,7 +394,8 @@
         const end = text.indexOf(">", i + 1);
         if (end > i + 1) {
           flush();
-          parent.appendChild(angleNode(text.slice(i + 1, end), ctx));
+          const midSentence = /[^\s*_~]/.test(text.slice(0, i));
+          parent.appendChild(angleNode(text.slice(i + 1, end), ctx, midSentence));
           i = end + 1;
           continue;
         }

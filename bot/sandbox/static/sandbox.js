@@ -114,6 +114,41 @@
     return node;
   }
 
+  const ICONS = {
+    lock: "M5 7V5a3 3 0 0 1 6 0v2h1v7H4V7h1zm1.5 0h3V5a1.5 1.5 0 0 0-3 0v2z",
+    hash: "M6 2 5 14M11 2l-1 12M2.5 6h11M2 10.5h11",
+    eye: "M1 8s2.5-5 7-5 7 5 7 5-2.5 5-7 5-7-5-7-5zm7 3a3 3 0 1 0 0-6 3 3 0 0 0 0 6z",
+    thread: "M2 3h12v8H7l-3 3v-3H2z",
+  };
+
+  // A small drawn icon (no emoji font needed); `stroke` for line icons.
+  function icon(name, className) {
+    const ns = "http://www.w3.org/2000/svg";
+    const svg = document.createElementNS(ns, "svg");
+    svg.setAttribute("viewBox", "0 0 16 16");
+    svg.setAttribute("class", "sb-icon " + (className || ""));
+    svg.setAttribute("aria-hidden", "true");
+    const path = document.createElementNS(ns, "path");
+    path.setAttribute("d", ICONS[name]);
+    if (name === "hash" || name === "thread") {
+      path.setAttribute("fill", "none");
+      path.setAttribute("stroke", "currentColor");
+      path.setAttribute("stroke-width", "1.5");
+      path.setAttribute("stroke-linejoin", "round");
+    } else {
+      path.setAttribute("fill", "currentColor");
+      path.setAttribute("fill-rule", "evenodd");
+    }
+    svg.appendChild(path);
+    return svg;
+  }
+
+  function sigil(channel) {
+    const node = el("span", "sb-channel-sigil");
+    node.appendChild(icon(channel.is_private ? "lock" : "hash"));
+    return node;
+  }
+
   function plain(obj) {
     if (!obj) return "";
     return typeof obj === "string" ? obj : obj.text || "";
@@ -313,7 +348,7 @@
       const item = el("li");
       const link = button("sb-channel", "", () => go({ kind: "channel", id: c.id }));
       link.dataset.channel = c.id;
-      link.appendChild(el("span", "sb-channel-sigil", c.is_private ? "🔒" : "#"));
+      link.appendChild(sigil(c));
       link.appendChild(el("span", "sb-channel-name", c.name));
       if (!c.is_member) link.classList.add("sb-channel--outside");
       if (current.kind === "channel" && current.id === c.id) link.classList.add("sb-active");
@@ -366,7 +401,7 @@
     $("sb-home").hidden = true;
     $("sb-messages").hidden = false;
     const channel = channelsById()[current.id];
-    title.appendChild(el("span", "sb-channel-sigil", channel.is_private ? "🔒" : "#"));
+    title.appendChild(sigil(channel));
     title.appendChild(el("span", null, channel.name));
     const facts = [channel.members + (channel.members === 1 ? " member" : " members")];
     facts.push(channel.bot_is_member ? ui.data.app.name + " is here" : ui.data.app.name + " isn't in this channel");
@@ -538,7 +573,7 @@
 
     if (message.ephemeral) {
       const note = el("div", "sb-ephemeral-note");
-      note.appendChild(el("span", "sb-eye", "👁"));
+      note.appendChild(icon("eye", "sb-eye"));
       note.appendChild(el("span", null, "Only visible to you"));
       node.appendChild(note);
     }
@@ -584,7 +619,9 @@
     row.appendChild(content);
     if (!message.ephemeral && !thread && !message.is_reply) {
       const tools = el("div", "sb-msg-tools");
-      tools.appendChild(button("sb-icon-button", "💬", () => openThread(channelId, message.ts), "Reply in thread"));
+      const reply = button("sb-icon-button", "", () => openThread(channelId, message.ts), "Reply in thread");
+      reply.appendChild(icon("thread"));
+      tools.appendChild(reply);
       row.appendChild(tools);
     }
     node.appendChild(row);
@@ -628,7 +665,7 @@
     panel.hidden = false;
     $("sandbox").classList.add("sb-with-thread");
     const channel = channelsById()[channelId];
-    $("sb-thread-where").textContent = channel ? (channel.is_private ? "🔒 " : "#") + channel.name : ui.data.app.name;
+    $("sb-thread-where").textContent = channel ? (channel.is_private ? "" : "#") + channel.name : ui.data.app.name;
     renderConversation($("sb-thread-messages"), channelId, current.thread);
   }
 
