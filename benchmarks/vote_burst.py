@@ -75,7 +75,9 @@ async def run(voters: int, topics: int, database_url: str | None) -> None:
                 await slack.wait_until(lambda: alice.view is not None)
                 await alice.submit({"Name": "Benchmark"})
                 for i in range(topics):
-                    await alice.run_command("/lean-coffee", f"Topic number {i:03d}", channel=Seed.PRACTICE)
+                    await alice.run_command(
+                        "/lean-coffee", f"Topic number {i:03d}", channel=Seed.PRACTICE
+                    )
                 await slack.wait_until(lambda: len(slack.calls_to("chat.postMessage")) > 0)
                 await asyncio.sleep(0.5)
                 await hearth.settle()
