@@ -38,20 +38,28 @@ def extended_text(topic: TopicView, minutes: int) -> str:
 
 def moved_on_text(board: BoardView) -> str:
     last = board.discussed[-1].title if board.discussed else "that topic"
-    if board.to_discuss:
-        return (
-            f":white_check_mark: Moving on from *{escape_mrkdwn(last)}*. "
-            f"{mention(board.facilitator_id)}, start the next topic when everyone's ready."
-        )
+    return f":white_check_mark: Moving on from *{escape_mrkdwn(last)}*. {_whats_next(board)}"
+
+
+def out_of_time_text(board: BoardView) -> str:
+    last = board.discussed[-1].title if board.discussed else "that topic"
     return (
-        f":white_check_mark: Moving on from *{escape_mrkdwn(last)}*. That was the last topic: "
-        f"{mention(board.facilitator_id)}, end the session to post the minutes."
+        f":hourglass_flowing_sand: Time's up on *{escape_mrkdwn(last)}*, and the extra time "
+        f"is used up, so we're moving on. {_whats_next(board)}"
     )
 
 
-def next_topic_prompt(board: BoardView) -> list[Block]:
-    """The facilitator is offered the next topic right where the vote happened."""
-    text = moved_on_text(board)
+def _whats_next(board: BoardView) -> str:
+    if board.to_discuss:
+        return f"{mention(board.facilitator_id)}, start the next topic when everyone's ready."
+    return (
+        f"That was the last topic: {mention(board.facilitator_id)}, end the session to post "
+        "the minutes."
+    )
+
+
+def next_topic_prompt(board: BoardView, text: str) -> list[Block]:
+    """`text`, and the facilitator is offered the next topic right there in the thread."""
     if not board.to_discuss:
         return [section(text)]
     upcoming = escape_mrkdwn(board.to_discuss[0].title)

@@ -59,17 +59,29 @@ def register(deps: Deps) -> None:
 
 
 async def timebox_ended(deps: Deps, team_id: str, topic_id: int, round_: int) -> None:
-    """Time is up on a topic: ask the group in the board's thread whether to keep going."""
+    """Time is up on a topic: ask the group in the board's thread whether to keep going, or,
+    with the extensions used up, move on and offer the facilitator the next topic."""
     now = deps.clock.now()
     async with deps.sessionmaker.begin() as session:
         if not await claim(session, f"lean_coffee.timebox:{topic_id}", str(round_), now):
             return
-        poll = await service.open_poll(session, team_id, topic_id, round_, now)
-        if poll is None:
+        outcome = await service.time_up(session, team_id, topic_id, round_, now)
+        if outcome is None:
             return
-        poll_id, session_id = poll.id, poll.session_id
-    present.request_board_refresh(deps, team_id, session_id)
-    await deliver_poll(deps, team_id, poll_id, attempt=0)
+        if outcome.poll_id is None:
+            lc = await service.get_session(session, team_id, outcome.session_id)
+            board = await service.board_view(session, lc)
+    present.request_board_refresh(deps, team_id, outcome.session_id)
+    if outcome.poll_id is not None:
+        await deliver_poll(deps, team_id, outcome.poll_id, attempt=0)
+    else:
+        await present.post_in_thread(
+            deps,
+            team_id,
+            outcome.session_id,
+            notes.out_of_time_text(board),
+            notes.next_topic_prompt(board, notes.out_of_time_text(board)),
+        )
 
 
 async def deliver_poll(deps: Deps, team_id: str, poll_id: int, attempt: int) -> None:
@@ -110,7 +122,11 @@ async def decide_poll(
         )
     else:
         await present.post_in_thread(
-            deps, team_id, lc.id, notes.moved_on_text(board), notes.next_topic_prompt(board)
+            deps,
+            team_id,
+            lc.id,
+            notes.moved_on_text(board),
+            notes.next_topic_prompt(board, notes.moved_on_text(board)),
         )
     present.request_board_refresh(deps, team_id, lc.id)
     return decision

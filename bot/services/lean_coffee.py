@@ -581,10 +581,23 @@ async def hand_over(
 # --- "Keep going?" polls ------------------------------------------------------------------
 
 
-async def open_poll(
+@dataclass(frozen=True)
+class TimeUp:
+    """What happened when a time-box ran out."""
+
+    session_id: int
+    poll_id: int | None  # a "Keep going?" poll was opened
+    # poll_id None: the extensions were used up, so the topic moved to Discussed
+
+
+async def time_up(
     session: AsyncSession, team_id: str, topic_id: int, round_: int, now: datetime
-) -> LeanCoffeePoll | None:
-    """Open the poll for a time-box that has run out; None if that box is no longer running."""
+) -> TimeUp | None:
+    """A time-box has run out: ask "Keep going?" if an extension is left, else move on.
+
+    Returns None when that box is not (or no longer) the one running: the topic moved on,
+    was extended, or this firing already happened (the poll's unique (topic, round) holds).
+    """
     topic = await session.scalar(
         select(LeanCoffeeTopic).where(
             LeanCoffeeTopic.id == topic_id, LeanCoffeeTopic.team_id == team_id
@@ -598,6 +611,11 @@ async def open_poll(
         or topic.discussion_ends_at > now
     ):
         return None
+    lc = await get_session(session, team_id, topic.session_id)
+    if next_extension(lc, topic) is None:
+        _finish(topic, now)
+        await session.flush()
+        return TimeUp(session_id=lc.id, poll_id=None)
     poll = LeanCoffeePoll(
         session_id=topic.session_id,
         topic_id=topic.id,
@@ -611,7 +629,7 @@ async def open_poll(
             await session.flush()
     except IntegrityError:
         return None
-    return poll
+    return TimeUp(session_id=lc.id, poll_id=poll.id)
 
 
 async def get_poll(session: AsyncSession, team_id: str, poll_id: int) -> LeanCoffeePoll:

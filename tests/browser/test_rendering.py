@@ -1022,8 +1022,8 @@ def test_lean_coffee_board_renders_like_slack(bk: Harness) -> None:
     view = board()
     bk.render(dicts(board_blocks(view)))
     root = bk.root()
-    assert root.locator(".bk-header").inner_text() == "Thursday Lean Coffee"
-    assert "Facilitated by @maya" in root.locator(".bk-context").first.inner_text()
+    assert root.locator(".bk-block--header").inner_text() == "Thursday Lean Coffee"
+    assert "Facilitated by @maya" in root.locator(".bk-block--context").first.inner_text()
     votes = bk.page.get_by_role("button", name="Vote", exact=True)
     assert votes.count() == 3
     assert root.locator(".bk-overflow").count() == 3
@@ -1105,7 +1105,7 @@ def test_start_modal_state_is_what_hearth_parses(bk: Harness) -> None:
     assert form.votes_per_person == 5
     assert form.timebox_minutes == 7
     assert form.extension_minutes == (4, 2)
-    assert form.anonymous is True
+    assert form.anonymous_topics is True
     assert bk.actions() == []
 
 

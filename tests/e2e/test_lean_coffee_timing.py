@@ -176,3 +176,28 @@ async def test_a_poll_that_cannot_be_posted_is_retried_later_and_posted_once(wor
     async with world.hearth.deps.sessionmaker() as s:
         assert (await s.scalars(select(LeanCoffeePoll))).one().decided_at is not None
     assert len(keep_going_polls(world.slack)) == 1
+
+
+async def test_when_the_extensions_are_used_up_the_topic_moves_on_by_itself(world: World) -> None:
+    await start_session(world, **{"Extra time if the group wants to keep going": "3"})
+    await propose(world, Seed.BOB, "Plain language")
+    await propose(world, Seed.CAROL, "Research ops")
+    await start_discussing(world)
+    alice, bob = world.slack.user(Seed.ALICE), world.slack.user(Seed.BOB)
+
+    await world.advance(timedelta(minutes=7))
+    poll = next(m for m in alice.thread(CHANNEL, board(world).ts) if "Decide now" in m.buttons)
+    await bob.click(poll, "Keep going (+3 min)")
+    await world.advance(timedelta(minutes=1))
+    assert "Plain language" in board(world).readable_text
+
+    # The one extension runs out: no second poll, the topic moves on, and the facilitator
+    # is offered the next one in the thread.
+    await world.advance(timedelta(minutes=3))
+    assert len(keep_going_polls(world.slack)) == 1
+    thread = alice.thread(CHANNEL, board(world).ts)
+    note = next(m for m in thread if "extra time is used up" in m.readable_text)
+    assert "Start next topic" in note.buttons
+    await alice.click(note, "Start next topic")
+    assert "Now discussing" in alice.thread(CHANNEL, board(world).ts)[-1].readable_text
+    assert "Research ops" in board(world).readable_text

@@ -13,7 +13,7 @@ from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.services import lean_coffee as lc_service
 from bot.services.lean_coffee import Actor, StartOptions
 from bot.services.lean_coffee_types import KeepGoingChoice, PollOutcome, SessionStatus
-from models.lean_coffee import LeanCoffeeSession, LeanCoffeeVote
+from models.lean_coffee import LeanCoffeePoll, LeanCoffeeSession, LeanCoffeeVote
 from models.minutes import Minutes
 
 T0 = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
@@ -59,6 +59,15 @@ async def propose(maker: Maker, sid: int, actor: Actor, title: str, at: datetime
 async def vote(maker: Maker, sid: int, actor: Actor, topic_id: int):
     async with maker.begin() as s:
         return await lc_service.vote(s, actor, await load(s, sid), topic_id, T0)
+
+
+async def opened_poll(s: AsyncSession, topic_id: int, round_: int, now: datetime) -> LeanCoffeePoll:
+    """Run out a time-box that has an extension left: a "Keep going?" poll opens."""
+    outcome = await lc_service.time_up(s, TEAM, topic_id, round_, now)
+    assert outcome is not None and outcome.poll_id is not None
+    poll = await s.get(LeanCoffeePoll, outcome.poll_id)
+    assert poll is not None
+    return poll
 
 
 async def test_one_running_session_per_channel(sessionmaker: Maker) -> None:
@@ -224,13 +233,10 @@ async def test_timebox_poll_extends_then_moves_on_when_the_pattern_is_spent(
     for round_, extension in enumerate((4, 2)):
         async with sessionmaker.begin() as s:
             # Not yet due: nothing opens.
-            assert (
-                await lc_service.open_poll(s, TEAM, a, round_, now - timedelta(seconds=1)) is None
-            )
-            poll = await lc_service.open_poll(s, TEAM, a, round_, now)
-            assert poll is not None
+            assert await lc_service.time_up(s, TEAM, a, round_, now - timedelta(seconds=1)) is None
+            poll = await opened_poll(s, a, round_, now)
             # The same firing a second time (restart, other process) opens nothing.
-            assert await lc_service.open_poll(s, TEAM, a, round_, now) is None
+            assert await lc_service.time_up(s, TEAM, a, round_, now) is None
             await lc_service.vote_on_poll(s, ALICE, poll.id, KeepGoingChoice.MOVE_ON, now)
             await lc_service.vote_on_poll(s, ALICE, poll.id, KeepGoingChoice.KEEP_GOING, now)
             await lc_service.vote_on_poll(s, BOB, poll.id, KeepGoingChoice.EITHER_WAY, now)
@@ -245,13 +251,11 @@ async def test_timebox_poll_extends_then_moves_on_when_the_pattern_is_spent(
             assert await lc_service.decide_poll(s, TEAM, poll.id, decided_at) is None
         now = decided_at + timedelta(minutes=extension)
 
+    # The extensions are used up: when this box runs out the topic moves on, no poll.
     async with sessionmaker.begin() as s:
-        poll = await lc_service.open_poll(s, TEAM, a, 2, now)
-        assert poll is not None
-        await lc_service.vote_on_poll(s, ALICE, poll.id, KeepGoingChoice.KEEP_GOING, now)
-        assert (await lc_service.poll_view(s, TEAM, poll.id)).extension_minutes is None
-        decision = await lc_service.decide_poll(s, TEAM, poll.id, now, actor=FACILITATOR)
-    assert decision is not None and decision.outcome == PollOutcome.MOVED_ON
+        outcome = await lc_service.time_up(s, TEAM, a, 2, now)
+        assert outcome == lc_service.TimeUp(session_id=sid, poll_id=None)
+        assert await lc_service.time_up(s, TEAM, a, 2, now) is None
     async with sessionmaker() as s:
         board = await lc_service.board_view(s, await load(s, sid))
     assert board.discussing is None
@@ -266,8 +270,7 @@ async def test_only_the_facilitator_decides_a_poll_early(sessionmaker: Maker) ->
         lc = await load(s, sid)
         await lc_service.close_voting(s, FACILITATOR, lc, T0)
         topic = await lc_service.start_next_topic(s, FACILITATOR, lc, T0)
-        poll = await lc_service.open_poll(s, TEAM, topic.id, 0, T0 + timedelta(minutes=7))
-        assert poll is not None
+        poll = await opened_poll(s, topic.id, 0, T0 + timedelta(minutes=7))
         with pytest.raises(NotAllowed):
             await lc_service.decide_poll(s, TEAM, poll.id, T0, actor=ALICE)
 
@@ -280,8 +283,7 @@ async def test_a_majority_to_move_on_finishes_the_topic(sessionmaker: Maker) -> 
         await lc_service.close_voting(s, FACILITATOR, lc, T0)
         await lc_service.start_next_topic(s, FACILITATOR, lc, T0)
         now = T0 + timedelta(minutes=7)
-        poll = await lc_service.open_poll(s, TEAM, a, 0, now)
-        assert poll is not None
+        poll = await opened_poll(s, a, 0, now)
         for actor, choice in ((ALICE, "keep_going"), (BOB, "move_on"), (ADMIN, "move_on")):
             await lc_service.vote_on_poll(s, actor, poll.id, KeepGoingChoice(choice), now)
         decision = await lc_service.decide_poll(s, TEAM, poll.id, now + timedelta(minutes=1))

@@ -1166,7 +1166,7 @@
 
   function renderBlock(block, ctx) {
     const type = block && block.type ? block.type : "unknown";
-    const wrap = el("div", "bk-block bk-" + type.replace(/_/g, "-"));
+    const wrap = el("div", "bk-block bk-block--" + type.replace(/_/g, "-"));
     wrap.setAttribute("data-block-id", (block && block.block_id) || randomId());
     wrap.setAttribute("data-block-type", type);
     switch (type) {

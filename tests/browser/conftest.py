@@ -1,0 +1,198 @@
+"""Browser tests: the sandbox page in headless Chromium (Debian's, no browser download).
+
+The sandbox runs in the test's event loop on free ports; Playwright drives Chromium from
+the same loop. Without Chromium or Playwright the tests are skipped with the reason, unless
+HEARTH_REQUIRE_BROWSER=1 (CI), where that is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from bot.sandbox import Sandbox, running_sandbox
+
+if TYPE_CHECKING:
+    from playwright.async_api import Browser, Locator, Page
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOT_DIR = REPO_ROOT / "test-artifacts" / "screenshots"
+CHROMIUM_PATHS = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
+# Headless, and nothing that reaches beyond this machine (updates, sync, field trials).
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+VIEWPORT = {"width": 1280, "height": 800}
+WAIT_MS = 10_000
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("HEARTH_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"{reason} (HEARTH_REQUIRE_BROWSER=1, so browser tests must run)")
+    pytest.skip(reason)
+
+
+def chromium_path() -> str | None:
+    configured = os.environ.get("HEARTH_CHROMIUM")
+    for candidate in (configured, *CHROMIUM_PATHS):
+        if candidate and Path(candidate).is_file():
+            return candidate
+    return shutil.which("chromium")
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    executable = chromium_path()
+    if executable is None:
+        _unavailable("Chromium is not installed (apt-get install chromium)")
+    try:
+        from playwright.async_api import async_playwright
+    except ImportError:
+        _unavailable("Playwright is not installed (pip install playwright)")
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(
+            executable_path=executable, args=CHROMIUM_ARGS, timeout=60_000
+        )
+        try:
+            yield launched
+        finally:
+            await launched.close()
+
+
+@pytest.fixture
+async def sandbox() -> AsyncIterator[Sandbox]:
+    async with running_sandbox(port=0) as running:
+        yield running
+    assert not running.emulator.violations, running.emulator.violations
+
+
+@pytest.fixture
+async def page(browser: Browser, sandbox: Sandbox) -> AsyncIterator[SandboxPage]:
+    context = await browser.new_context(viewport=VIEWPORT, timezone_id="Europe/London")
+    tab = await context.new_page()
+    tab.set_default_timeout(WAIT_MS)
+    errors: list[str] = []
+    tab.on("pageerror", lambda error: errors.append(str(error)))
+    await tab.goto(sandbox.url + "/")
+    await tab.locator("#sandbox[aria-busy=false]").wait_for()
+    try:
+        yield SandboxPage(tab, sandbox)
+    finally:
+        await context.close()
+    assert not errors, f"the page raised: {errors}"
+
+
+class SandboxPage:
+    """The sandbox page, used the way a person would: by what is on screen."""
+
+    def __init__(self, page: Page, sandbox: Sandbox) -> None:
+        self.page = page
+        self.sandbox = sandbox
+
+    # -- who and where ---------------------------------------------------------------------
+
+    async def be(self, user_id: str) -> None:
+        """Switch person with the menu at the top right."""
+        await self.page.locator("#sb-who").click()
+        await self.page.locator(f'.sb-people-item[data-user="{user_id}"]').click()
+        await self.page.locator(f'#sandbox[data-person="{user_id}"]').wait_for()
+
+    async def open_channel(self, channel_id: str) -> None:
+        await self.page.locator(f'.sb-sidebar [data-channel="{channel_id}"]').click()
+
+    # -- typing ----------------------------------------------------------------------------
+
+    async def type(self, text: str) -> None:
+        """Type into the channel's composer and press Enter."""
+        box = self.page.locator("#sb-composer-text")
+        await box.fill(text)
+        await box.press("Enter")
+
+    # -- messages --------------------------------------------------------------------------
+
+    def messages(self) -> Locator:
+        return self.page.locator("#sb-messages .sb-msg")
+
+    def message_with(self, text: str, *, ephemeral: bool = False) -> Locator:
+        kind = "[data-ephemeral]" if ephemeral else ":not([data-ephemeral])"
+        return self.page.locator(f"#sb-messages .sb-msg{kind}").filter(has_text=text).last
+
+    def thread_message_with(self, text: str) -> Locator:
+        return self.page.locator("#sb-thread-messages .sb-msg").filter(has_text=text).last
+
+    async def click(self, where: Locator, label: str, *, near: str | None = None) -> None:
+        """Click the button labelled `label` in a message; `near`: the row with that text."""
+        scope = where
+        if near is not None:
+            row = where.locator("[data-block-type=section]").filter(has_text=near).first
+            scope = row.locator("xpath=following-sibling::*[@data-block-type='actions'][1]")
+        await scope.get_by_role("button", name=label, exact=True).click()
+
+    async def confirm(self, label: str) -> None:
+        """Answer a confirmation dialog (Block Kit `confirm`)."""
+        await self.page.locator(".bk-confirm").get_by_role("button", name=label).click()
+
+    async def open_thread(self, message: Locator) -> None:
+        await message.locator(".sb-replies").click()
+        await self.page.locator("#sb-thread").wait_for()
+
+    # -- modals ----------------------------------------------------------------------------
+
+    def modal(self) -> Locator:
+        return self.page.locator(".sb-modal")
+
+    async def fill(self, label: str, value: str) -> None:
+        await self.modal().get_by_label(re.compile(rf"^{re.escape(label)}")).fill(value)
+
+    async def pick(self, label: str, option: str) -> None:
+        await (
+            self.modal()
+            .get_by_label(re.compile(rf"^{re.escape(label)}"))
+            .select_option(label=option)
+        )
+
+    async def check(self, option: str) -> None:
+        await self.modal().get_by_label(option).check()
+
+    async def submit(self, *, closes: bool = True) -> None:
+        await self.modal().locator(".sb-modal-submit").click()
+        if closes:
+            await self.modal().wait_for(state="detached")
+
+    # -- time and pictures -----------------------------------------------------------------
+
+    async def advance(self, *steps: str) -> None:
+        """Press the clock's buttons ("+5 min", …), each once, waiting for each to finish."""
+        for step in steps:
+            before = self.sandbox.clock.offset
+            await self.page.locator(".sb-clock").get_by_role("button", name=step).click()
+            await self.page.wait_for_function(
+                "() => !document.querySelector('.sb-clock-step:disabled')"
+            )
+            assert self.sandbox.clock.offset > before
+
+    async def screenshot(self, name: str, **options: Any) -> None:
+        """Keep a picture of the page as a test artifact (and for the README, when asked)."""
+        targets = [SCREENSHOT_DIR]
+        extra = os.environ.get("HEARTH_SCREENSHOT_DIR")
+        if extra:
+            targets.append(Path(extra))
+        # Let fonts and the last redraw settle so pictures are stable.
+        await self.page.evaluate("document.fonts.ready")
+        picture = await self.page.screenshot(animations="disabled", caret="hide", **options)
+        for folder in targets:
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / f"{name}.png").write_bytes(picture)
