@@ -36,6 +36,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 VIEWPORT = {"width": 1280, "height": 800}
+SCREENSHOT_STYLE = "#sb-toast { display: none !important; }"
 WAIT_MS = 10_000
 
 
@@ -154,15 +155,18 @@ class SandboxPage:
     def modal(self) -> Locator:
         return self.page.locator(".sb-modal")
 
+    def field(self, label: str) -> Locator:
+        """A modal input by its label (an optional one's label ends in "(optional)")."""
+        name = re.compile(rf"^\s*{re.escape(label)}( \(optional\))?\s*$")
+        label_node = self.page.locator(".bk-input-label", has_text=name)
+        block = self.modal().locator("[data-block-type=input]").filter(has=label_node)
+        return block.locator("input, textarea, select").first
+
     async def fill(self, label: str, value: str) -> None:
-        await self.modal().get_by_label(re.compile(rf"^{re.escape(label)}")).fill(value)
+        await self.field(label).fill(value)
 
     async def pick(self, label: str, option: str) -> None:
-        await (
-            self.modal()
-            .get_by_label(re.compile(rf"^{re.escape(label)}"))
-            .select_option(label=option)
-        )
+        await self.field(label).select_option(label=option)
 
     async def check(self, option: str) -> None:
         await self.modal().get_by_label(option).check()
@@ -190,9 +194,13 @@ class SandboxPage:
         extra = os.environ.get("HEARTH_SCREENSHOT_DIR")
         if extra:
             targets.append(Path(extra))
-        # Let fonts and the last redraw settle so pictures are stable.
+        # Let fonts settle, and leave out passing things (a toast, hover tools) so pictures
+        # show the workspace itself.
         await self.page.evaluate("document.fonts.ready")
-        picture = await self.page.screenshot(animations="disabled", caret="hide", **options)
+        await self.page.mouse.move(0, 0)
+        picture = await self.page.screenshot(
+            animations="disabled", caret="hide", style=SCREENSHOT_STYLE, **options
+        )
         for folder in targets:
             folder.mkdir(parents=True, exist_ok=True)
             (folder / f"{name}.png").write_bytes(picture)

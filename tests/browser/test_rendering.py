@@ -40,7 +40,7 @@ TINY_PNG = (
 TS = 1_700_000_000  # Tuesday 14 November 2023, 22:13:20 UTC
 
 
-# --- page helpers ------------------------------------------------------------------------------
+# --- the page ----------------------------------------------------------------------------------
 
 
 class Harness:
@@ -713,6 +713,7 @@ def test_modal_actions_and_dispatch_inputs_fire_but_plain_inputs_do_not(bk: Harn
             "block_id": "act",
             "elements": [{"type": "button", "text": plain("Add a row"), "action_id": "add"}],
         },
+        section("Pick a day", block_id="acc", accessory={"type": "datepicker", "action_id": "day"}),
     ]
     bk.render(blocks, surface="modal")
     bk.element("quiet.input").select_option("m")
@@ -721,8 +722,14 @@ def test_modal_actions_and_dispatch_inputs_fire_but_plain_inputs_do_not(bk: Harn
     bk.element("search.input").fill("coffee")
     bk.element("search.input").press("Enter")
     bk.element("add").click()
+    bk.element("day").fill("2024-05-01")
     fired = [(a["block_id"], a["action_id"]) for a in bk.actions()]
-    assert fired == [("loud", "loud.input"), ("search", "search.input"), ("act", "add")]
+    assert fired == [
+        ("loud", "loud.input"),
+        ("search", "search.input"),
+        ("act", "add"),
+        ("acc", "day"),
+    ]
     assert bk.actions()[1]["value"] == "coffee"
     assert bk.state()["quiet"]["quiet.input"]["selected_option"] == options[1]
 

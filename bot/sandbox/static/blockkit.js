@@ -18,7 +18,7 @@
   "use strict";
 
   // ---------------------------------------------------------------------------------------
-  // Small DOM helpers
+  // Small DOM utilities
 
   function el(tag, className, text) {
     const node = document.createElement(tag);

@@ -27,6 +27,7 @@
     modalKey: "",
     homeKey: "",
     dismissed: new Set(),
+    homeOpened: new Set(), // people whose opening of the app hearth has been told about
     notices: [], // {who, channel, ts, text}: Slackbot's private notes, kept in this page only
     lastSeen: {}, // person -> channel -> ts
     scrollToEnd: false,
@@ -427,10 +428,13 @@
   function renderTabs(tabs, current) {
     tabs.hidden = false;
     tabs.replaceChildren();
-    for (const [id, label] of [["home", "Home"], ["messages", "Messages"]]) {
+    // Like Slack, the Home tab is there only when the app has drawn one for this person.
+    if (!ui.data.home) current.tab = "messages";
+    else if (!current.tab) current.tab = "home";
+    const available = ui.data.home ? [["home", "Home"], ["messages", "Messages"]] : [["messages", "Messages"]];
+    for (const [id, label] of available) {
       const tab = button("sb-tab" + (current.tab === id ? " sb-tab--active" : ""), label, () => {
         current.tab = id;
-        if (id === "home") openHome();
         render();
       });
       tab.setAttribute("role", "tab");
@@ -453,8 +457,7 @@
     container.replaceChildren();
     if (!view) {
       const empty = el("div", "sb-empty");
-      empty.appendChild(el("div", "sb-empty-title", ui.data.app.name + " has no Home tab yet"));
-      empty.appendChild(el("div", null, "When it has one, this is where it shows up. Its messages are in the Messages tab."));
+      empty.appendChild(el("div", "sb-empty-title", ui.data.app.name + " has no Home tab for you"));
       container.appendChild(empty);
       return;
     }
@@ -766,9 +769,11 @@
     current.kind = target.kind;
     current.id = target.id;
     current.thread = null;
-    if (target.kind === "app") {
-      current.tab = current.tab || "messages";
-      if (current.tab === "home") openHome();
+    if (target.kind === "app" && !ui.homeOpened.has(ui.me)) {
+      // Slack tells the app when someone opens it, so it can draw their Home tab.
+      ui.homeOpened.add(ui.me);
+      current.tab = null;
+      openHome();
     }
     ui.scrollToEnd = true;
     render();
@@ -782,6 +787,9 @@
     ui.modalKey = "";
     ui.homeKey = "";
     ui.messageNodes.clear();
+    // Someone else's view of a channel starts at its newest message, as it would for them.
+    $("sb-messages").dataset.showing = "";
+    $("sb-thread-messages").dataset.showing = "";
     const url = new URL(location.href);
     url.searchParams.set("as", userId);
     history.replaceState(null, "", url);
