@@ -1,6 +1,6 @@
 """Imports every model module so `Base.metadata` knows every table (alembic, tests)."""
 
-from models import lean_coffee, minutes, scheduling
+from models import community, lean_coffee, minutes, rota, scheduling
 from models.base import Base
 
-__all__ = ["Base", "lean_coffee", "minutes", "scheduling"]
+__all__ = ["Base", "community", "lean_coffee", "minutes", "rota", "scheduling"]

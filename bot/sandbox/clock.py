@@ -16,10 +16,17 @@ MAX_STEP = timedelta(days=31)
 class OffsetClock:
     def __init__(self, offset: timedelta = timedelta(0)) -> None:
         self._offset = offset
+        self._moved = timedelta(0)
 
     @property
     def offset(self) -> timedelta:
+        """How far the sandbox's time is from the real time."""
         return self._offset
+
+    @property
+    def moved(self) -> timedelta:
+        """How far the clock has been moved forward since the sandbox started."""
+        return self._moved
 
     def now(self) -> datetime:
         return datetime.now(UTC) + self._offset
@@ -31,4 +38,5 @@ class OffsetClock:
         if delta > MAX_STEP:
             raise ValueError("move the sandbox clock at most 31 days at a time")
         self._offset += delta
+        self._moved += delta
         return self.now()

@@ -12,7 +12,7 @@ import tempfile
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from aiohttp import web
@@ -76,14 +76,17 @@ async def running_sandbox(
     database_url: str | None = None,
     delivery_timeout: float = SLACK_ACK_SECONDS,
     run_scheduler: bool = True,
+    start: datetime | None = None,
 ) -> AsyncIterator[Sandbox]:
     """Start the emulator, hearth and the page (port 0: any free port); stop them on exit.
 
     Without `database_url` hearth gets a throwaway SQLite database, deleted on exit.
+    `start` sets the sandbox's time (then it runs on from there), so pictures taken by the
+    tests show a Monday morning whenever they are taken.
     """
     from bot.sandbox.server import create_page_app
 
-    clock = OffsetClock()
+    clock = OffsetClock(start - datetime.now(UTC) if start is not None else timedelta(0))
     async with AsyncExitStack() as stack:
         if database_url is None:
             scratch = stack.enter_context(tempfile.TemporaryDirectory(prefix="hearth-sandbox-"))

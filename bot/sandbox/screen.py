@@ -15,7 +15,7 @@ from bot.emulator.state import Channel, Ephemeral, Message, User, View, Workspac
 JSON = dict[str, Any]
 
 
-def screen(state: WorkspaceState, user_id: str, *, offset_seconds: float, version: int) -> JSON:
+def screen(state: WorkspaceState, user_id: str, *, moved_seconds: float, version: int) -> JSON:
     """Everything the page draws for `user_id`."""
     if user_id not in state.users or state.users[user_id].is_bot:
         raise KeyError(user_id)
@@ -41,7 +41,7 @@ def screen(state: WorkspaceState, user_id: str, *, offset_seconds: float, versio
         },
         "modals": [_view(v) for v in state.modal_stack(user_id)],
         "home": _view(home) if home is not None else None,
-        "clock": {"now": state.now(), "offset_seconds": offset_seconds},
+        "clock": {"now": state.now(), "moved_seconds": moved_seconds},
     }
 
 

@@ -80,7 +80,7 @@ async def _state(request: web.Request) -> web.Response:
         body = screen(
             sandbox.emulator.state,
             request.query.get("user", ""),
-            offset_seconds=sandbox.clock.offset.total_seconds(),
+            moved_seconds=sandbox.clock.moved.total_seconds(),
             version=sandbox.feed.version,
         )
     except KeyError:

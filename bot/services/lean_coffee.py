@@ -7,7 +7,7 @@ that the rules do not allow. Nothing here talks to Slack. Every query is scoped 
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from bot.services.actor import Actor
 from bot.services.lean_coffee_types import (
     KEEP_GOING_POLL_SECONDS,
     BoardView,
@@ -45,19 +46,6 @@ from models.minutes import Minutes
 
 MAX_TOPICS_PER_SESSION = 200
 MINUTES_SOURCE = "lean_coffee"
-
-
-async def _never_admin() -> bool:
-    return False
-
-
-@dataclass(frozen=True)
-class Actor:
-    """The person acting. `is_admin` is asked only when the rules need it (it may call Slack)."""
-
-    team_id: str
-    user_id: str
-    is_admin: Callable[[], Awaitable[bool]] = _never_admin
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,10 @@ import os
 import re
 import shutil
 from collections.abc import AsyncIterator
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -73,9 +75,17 @@ async def browser() -> AsyncIterator[Browser]:
             await launched.close()
 
 
+def next_monday_morning() -> datetime:
+    """10:00 in London on the coming Monday: a time a community would meet."""
+    london = ZoneInfo("Europe/London")
+    today = datetime.now(london).date()
+    monday = today + timedelta(days=7 - today.weekday())
+    return datetime.combine(monday, time(10, 0), tzinfo=london)
+
+
 @pytest.fixture
 async def sandbox() -> AsyncIterator[Sandbox]:
-    async with running_sandbox(port=0) as running:
+    async with running_sandbox(port=0, start=next_monday_morning()) as running:
         yield running
     assert not running.emulator.violations, running.emulator.violations
 

@@ -13,11 +13,18 @@ from bot.sandbox.clock import OffsetClock
 from bot.sandbox.feed import CLOSED, ChangeFeed
 
 
+def test_a_clock_started_elsewhere_counts_only_its_moves() -> None:
+    clock = OffsetClock(timedelta(days=3))
+    clock.advance(timedelta(hours=1))
+    assert clock.offset == timedelta(days=3, hours=1)
+    assert clock.moved == timedelta(hours=1)
+
+
 def test_the_clock_is_real_time_moved_forward() -> None:
     clock = OffsetClock()
     assert abs(clock.now() - datetime.now(UTC)) < timedelta(seconds=1)
     clock.advance(timedelta(minutes=7))
-    assert clock.offset == timedelta(minutes=7)
+    assert clock.offset == clock.moved == timedelta(minutes=7)
     assert clock.now() - datetime.now(UTC) > timedelta(minutes=6, seconds=59)
     for wrong in (timedelta(0), timedelta(minutes=-1), timedelta(days=32)):
         with pytest.raises(ValueError):

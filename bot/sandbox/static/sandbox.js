@@ -324,7 +324,7 @@
   function tickClock() {
     if (!ui.data) return;
     $("sb-clock-now").textContent = formatClock(nowSeconds());
-    $("sb-clock-ahead").textContent = formatAhead(ui.data.clock.offset_seconds);
+    $("sb-clock-ahead").textContent = formatAhead(ui.data.clock.moved_seconds);
   }
 
   function unread(channelId) {

@@ -1,0 +1,662 @@
+"""The facilitation rota: when the community meets, and whose turn it is to facilitate.
+
+Whose turn it is is not stored as a pointer that could drift: it is worked out from who has
+facilitated least recently (people who never have go first, by when they joined), skipping
+anyone away, anyone who passed on that meetup, and anyone already facilitating an earlier
+one. A swap or a confirmation pins a facilitator to one meetup; a meetup that has taken place
+records who facilitated it, which is what moves the turn on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from enum import StrEnum
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from bot.services.actor import Actor
+from bot.services.community import require_lead
+from bot.services.recurrence import Cadence, Frequency, zone
+from models.community import Community
+from models.rota import Meetup, MeetupSchedule, MeetupSkip, RotaAway, RotaMember, SwapRequest
+
+UPCOMING = 5  # the next meetup and the four after it
+OVERLOAD_FACTOR = 2.0  # "far more than their share": twice the average…
+OVERLOAD_MINIMUM = 3  # …and at least this many times
+
+
+class MeetupFormat(StrEnum):
+    LEAN_COFFEE = "lean_coffee"
+    CHAT = "chat"  # a time-boxed Slack chat
+    OTHER = "other"
+
+
+class MeetupStatus(StrEnum):
+    PLANNED = "planned"
+    CANCELLED = "cancelled"
+    HELD = "held"
+
+
+@dataclass(frozen=True)
+class ScheduleInput:
+    frequency: Frequency
+    weekday: int
+    at: time
+    time_zone: str
+    starts_on: date
+    every_weeks: int = 1
+    week_of_month: int = 1
+    duration_minutes: int = 60
+    format: MeetupFormat = MeetupFormat.LEAN_COFFEE
+    reminder_minutes_before: int = 2 * 24 * 60
+    announce_minutes_before: int = 60
+
+    def cadence(self) -> Cadence:
+        return Cadence(
+            frequency=self.frequency,
+            weekday=self.weekday,
+            at=self.at,
+            time_zone=self.time_zone,
+            anchor=self.starts_on,
+            every_weeks=self.every_weeks,
+            week_of_month=self.week_of_month,
+        )
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One upcoming meetup and who facilitates it (None: nobody available)."""
+
+    meetup_id: int
+    starts_at: datetime
+    duration_minutes: int
+    facilitator_id: str | None
+    confirmed: bool
+    moved: bool  # not at its usual time
+
+
+@dataclass(frozen=True)
+class FacilitationStat:
+    user_id: str
+    times: int
+    last_at: datetime | None
+
+
+# Whether someone is unavailable for a meetup for a reason only Slack knows (their status
+# says they are on holiday or out sick). Returns True to pass them over.
+Unavailable = Callable[[str, datetime], bool]
+
+
+def _nobody_unavailable(_user_id: str, _starts_at: datetime) -> bool:
+    return False
+
+
+# --- schedule -------------------------------------------------------------------------------
+
+
+def cadence_of(schedule: MeetupSchedule) -> Cadence:
+    hours, minutes = (int(part) for part in schedule.at_time.split(":"))
+    return Cadence(
+        frequency=Frequency(schedule.frequency),
+        weekday=schedule.weekday,
+        at=time(hours, minutes),
+        time_zone=schedule.time_zone,
+        anchor=schedule.anchor,
+        every_weeks=schedule.every_weeks,
+        week_of_month=schedule.week_of_month,
+    )
+
+
+async def get_schedule(session: AsyncSession, community: Community) -> MeetupSchedule | None:
+    return await session.scalar(
+        select(MeetupSchedule).where(MeetupSchedule.community_id == community.id)
+    )
+
+
+async def set_schedule(
+    session: AsyncSession,
+    actor: Actor,
+    community: Community,
+    schedule_input: ScheduleInput,
+    now: datetime,
+) -> MeetupSchedule:
+    """Create or change the schedule. Planned meetups from the old one are dropped at once,
+    so nothing fires from a schedule that no longer exists."""
+    await require_lead(session, community, actor, "change the meetup schedule")
+    cadence = schedule_input.cadence()  # validates; raises InvalidInput
+    if not 5 <= schedule_input.duration_minutes <= 480:
+        raise InvalidInput("A meetup lasts between 5 minutes and 8 hours.", field="duration")
+    if schedule_input.reminder_minutes_before < 0 or schedule_input.announce_minutes_before < 0:
+        raise InvalidInput("Reminders go before the meetup, not after.", field="reminder")
+    cadence.next_after(now)  # a cadence that never comes round raises here
+    schedule = await get_schedule(session, community)
+    if schedule is None:
+        schedule = MeetupSchedule(community_id=community.id, revision=0)
+        session.add(schedule)
+    schedule.frequency = schedule_input.frequency
+    schedule.weekday = schedule_input.weekday
+    schedule.every_weeks = schedule_input.every_weeks
+    schedule.week_of_month = schedule_input.week_of_month
+    schedule.at_time = schedule_input.at.strftime("%H:%M")
+    schedule.time_zone = schedule_input.time_zone
+    schedule.anchor = schedule_input.starts_on
+    schedule.duration_minutes = schedule_input.duration_minutes
+    schedule.format = schedule_input.format
+    schedule.reminder_minutes_before = schedule_input.reminder_minutes_before
+    schedule.announce_minutes_before = schedule_input.announce_minutes_before
+    schedule.created_by_id = schedule.created_by_id or actor.user_id
+    schedule.updated_at = now
+    schedule.revision = (schedule.revision or 0) + 1
+    await _drop_future_meetups(session, community, now)
+    await session.flush()
+    return schedule
+
+
+async def delete_schedule(
+    session: AsyncSession, actor: Actor, community: Community, now: datetime
+) -> None:
+    await require_lead(session, community, actor, "delete the meetup schedule")
+    schedule = await get_schedule(session, community)
+    if schedule is None:
+        raise NotFound("This community has no meetup schedule to delete.")
+    await session.delete(schedule)
+    await _drop_future_meetups(session, community, now)
+    await session.flush()
+
+
+async def _drop_future_meetups(session: AsyncSession, community: Community, now: datetime) -> None:
+    await session.execute(
+        delete(Meetup).where(
+            Meetup.community_id == community.id,
+            Meetup.starts_at > now,
+            Meetup.status != MeetupStatus.HELD,
+        )
+    )
+
+
+async def upcoming_meetups(
+    session: AsyncSession, community: Community, now: datetime, count: int = UPCOMING
+) -> list[Meetup]:
+    """The next `count` meetups that will happen, creating their rows as needed.
+
+    Rows make each meetup a stable thing to remind about, cancel or move. Creating them
+    is idempotent (unique community + slot), so two processes can do it at once.
+    """
+    schedule = await get_schedule(session, community)
+    if schedule is None:
+        return []
+    cadence = cadence_of(schedule)
+    slots = cadence.occurrences(now - timedelta(minutes=schedule.duration_minutes), count * 3)
+    existing = {
+        m.occurrence: m
+        for m in await session.scalars(
+            select(Meetup).where(Meetup.community_id == community.id, Meetup.occurrence.in_(slots))
+        )
+    }
+    for slot in slots:
+        if slot in existing:
+            continue
+        meetup = Meetup(
+            community_id=community.id,
+            occurrence=slot,
+            starts_at=slot,
+            duration_minutes=schedule.duration_minutes,
+            status=MeetupStatus.PLANNED,
+            created_at=now,
+        )
+        try:
+            async with session.begin_nested():
+                session.add(meetup)
+                await session.flush()
+            existing[slot] = meetup
+        except IntegrityError:
+            found = await session.scalar(
+                select(Meetup).where(Meetup.community_id == community.id, Meetup.occurrence == slot)
+            )
+            if found is not None:
+                existing[slot] = found
+    # Moved meetups may now sit outside the slots' order; take everything still to come.
+    coming = await session.scalars(
+        select(Meetup)
+        .where(
+            Meetup.community_id == community.id,
+            Meetup.status == MeetupStatus.PLANNED,
+            # Meetups last at most 8 hours; the exact end is checked below.
+            Meetup.starts_at >= now - timedelta(hours=8),
+        )
+        .order_by(Meetup.starts_at, Meetup.id)
+    )
+    return [m for m in coming if m.starts_at + timedelta(minutes=m.duration_minutes) > now][:count]
+
+
+async def get_meetup(session: AsyncSession, community: Community, meetup_id: int) -> Meetup:
+    meetup = await session.scalar(
+        select(Meetup).where(Meetup.id == meetup_id, Meetup.community_id == community.id)
+    )
+    if meetup is None:
+        raise NotFound("I can't find that meetup any more.")
+    return meetup
+
+
+async def cancel_meetup(
+    session: AsyncSession, actor: Actor, community: Community, meetup_id: int, now: datetime
+) -> Meetup:
+    """Cancel one meetup; the schedule carries on."""
+    await require_lead(session, community, actor, "cancel a meetup")
+    meetup = await get_meetup(session, community, meetup_id)
+    if meetup.status != MeetupStatus.PLANNED or meetup.starts_at <= now:
+        raise Conflict("Only a meetup that hasn't started yet can be cancelled.")
+    meetup.status = MeetupStatus.CANCELLED
+    await session.flush()
+    return meetup
+
+
+async def move_meetup(
+    session: AsyncSession,
+    actor: Actor,
+    community: Community,
+    meetup_id: int,
+    starts_at: datetime,
+    now: datetime,
+) -> Meetup:
+    """Move one meetup to another time; the schedule carries on."""
+    await require_lead(session, community, actor, "move a meetup")
+    meetup = await get_meetup(session, community, meetup_id)
+    if meetup.status != MeetupStatus.PLANNED or meetup.starts_at <= now:
+        raise Conflict("Only a meetup that hasn't started yet can be moved.")
+    if starts_at <= now:
+        raise InvalidInput("Pick a time in the future.", field="starts_at")
+    meetup.starts_at = starts_at
+    await session.flush()
+    return meetup
+
+
+# --- membership -------------------------------------------------------------------------
+
+
+async def members(session: AsyncSession, community: Community) -> list[RotaMember]:
+    result = await session.scalars(
+        select(RotaMember)
+        .where(RotaMember.community_id == community.id, RotaMember.active.is_(True))
+        .order_by(RotaMember.joined_at, RotaMember.id)
+    )
+    return list(result)
+
+
+async def _add_member(
+    session: AsyncSession, community: Community, user_id: str, now: datetime
+) -> bool:
+    """Add (or re-activate) someone; False if they were already in the rota."""
+    row = await session.scalar(
+        select(RotaMember).where(
+            RotaMember.community_id == community.id, RotaMember.user_id == user_id
+        )
+    )
+    if row is not None:
+        if row.active:
+            return False
+        row.active = True
+        row.joined_at = now
+        return True
+    session.add(RotaMember(community_id=community.id, user_id=user_id, joined_at=now))
+    await session.flush()
+    return True
+
+
+async def join(session: AsyncSession, actor: Actor, community: Community, now: datetime) -> None:
+    if not await _add_member(session, community, actor.user_id, now):
+        raise Conflict("You're already in the rota. Thank you!")
+
+
+async def leave(session: AsyncSession, actor: Actor, community: Community) -> None:
+    await _deactivate(session, community, actor.user_id, "You're not in the rota.")
+
+
+async def add_members(
+    session: AsyncSession,
+    actor: Actor,
+    community: Community,
+    user_ids: Sequence[str],
+    now: datetime,
+) -> list[str]:
+    """Leads add people; returns who was newly added."""
+    await require_lead(session, community, actor, "add people to the rota")
+    if not user_ids:
+        raise InvalidInput("Say who to add, for example `/rota add @alex @sam`.")
+    added = []
+    for user_id in dict.fromkeys(user_ids):
+        if await _add_member(session, community, user_id, now):
+            added.append(user_id)
+    await session.flush()
+    return added
+
+
+async def remove_member(
+    session: AsyncSession, actor: Actor, community: Community, user_id: str
+) -> None:
+    await require_lead(session, community, actor, "remove people from the rota")
+    await _deactivate(session, community, user_id, f"<@{user_id}> isn't in the rota.")
+
+
+async def _deactivate(
+    session: AsyncSession, community: Community, user_id: str, not_there: str
+) -> None:
+    row = await session.scalar(
+        select(RotaMember).where(
+            RotaMember.community_id == community.id,
+            RotaMember.user_id == user_id,
+            RotaMember.active.is_(True),
+        )
+    )
+    if row is None:
+        raise NotFound(not_there)
+    row.active = False
+    # Their pinned turns go back to the rota.
+    await session.execute(
+        Meetup.__table__.update()
+        .where(
+            Meetup.community_id == community.id,
+            Meetup.facilitator_id == user_id,
+            Meetup.status == MeetupStatus.PLANNED,
+        )
+        .values(facilitator_id=None, confirmed_at=None)
+    )
+    await session.flush()
+
+
+async def set_away(
+    session: AsyncSession,
+    actor: Actor,
+    community: Community,
+    user_id: str,
+    starts_on: date,
+    ends_on: date,
+    now: datetime,
+) -> RotaAway:
+    if user_id != actor.user_id:
+        await require_lead(session, community, actor, "mark someone else as away")
+    if ends_on < starts_on:
+        raise InvalidInput("The end date is before the start date.", field="ends_on")
+    schedule = await get_schedule(session, community)
+    today = now.astimezone(zone(schedule.time_zone if schedule else "UTC")).date()
+    if ends_on < today:
+        raise InvalidInput("Those dates are in the past.", field="ends_on")
+    away = RotaAway(
+        community_id=community.id,
+        user_id=user_id,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        created_by_id=actor.user_id,
+        created_at=now,
+    )
+    session.add(away)
+    await session.flush()
+    return away
+
+
+# --- whose turn -------------------------------------------------------------------------
+
+
+async def _last_facilitated(session: AsyncSession, community: Community) -> dict[str, datetime]:
+    rows = await session.execute(
+        select(Meetup.facilitator_id, func.max(Meetup.starts_at))
+        .where(
+            Meetup.community_id == community.id,
+            Meetup.status == MeetupStatus.HELD,
+            Meetup.facilitator_id.is_not(None),
+        )
+        .group_by(Meetup.facilitator_id)
+    )
+    return {user: last for user, last in rows if user is not None}
+
+
+async def _away_periods(session: AsyncSession, community: Community) -> list[RotaAway]:
+    return list(
+        await session.scalars(select(RotaAway).where(RotaAway.community_id == community.id))
+    )
+
+
+async def _skips(session: AsyncSession, meetup_ids: Sequence[int]) -> set[tuple[int, str]]:
+    if not meetup_ids:
+        return set()
+    rows = await session.execute(
+        select(MeetupSkip.meetup_id, MeetupSkip.user_id).where(MeetupSkip.meetup_id.in_(meetup_ids))
+    )
+    return {(meetup_id, user_id) for meetup_id, user_id in rows}
+
+
+async def plan(
+    session: AsyncSession,
+    community: Community,
+    now: datetime,
+    *,
+    count: int = UPCOMING,
+    unavailable: Unavailable = _nobody_unavailable,
+) -> list[Turn]:
+    """Who facilitates each of the next `count` meetups.
+
+    Whoever has waited longest goes first: people who have never facilitated (in the order
+    they joined), then whoever facilitated least recently. Each person then goes to the back
+    of the queue, so a small rota simply takes turns.
+    """
+    meetups = await upcoming_meetups(session, community, now, count)
+    rota = await members(session, community)
+    last = await _last_facilitated(session, community)
+    aways = await _away_periods(session, community)
+    skips = await _skips(session, [m.id for m in meetups])
+    schedule = await get_schedule(session, community)
+    tz = zone(schedule.time_zone) if schedule else zone("UTC")
+    queue = sorted(
+        rota,
+        key=lambda m: (m.user_id in last, last.get(m.user_id, m.joined_at), m.joined_at, m.id),
+    )
+    order = [m.user_id for m in queue]
+
+    def is_away(user_id: str, meetup: Meetup) -> bool:
+        day = meetup.starts_at.astimezone(tz).date()
+        return any(a.user_id == user_id and a.starts_on <= day <= a.ends_on for a in aways)
+
+    turns = []
+    for meetup in meetups:
+        chosen = meetup.facilitator_id
+        if chosen is None:
+            chosen = next(
+                (
+                    user_id
+                    for user_id in order
+                    if (meetup.id, user_id) not in skips
+                    and not is_away(user_id, meetup)
+                    and not unavailable(user_id, meetup.starts_at)
+                ),
+                None,
+            )
+        if chosen in order:
+            order.remove(chosen)
+            order.append(chosen)
+        turns.append(
+            Turn(
+                meetup_id=meetup.id,
+                starts_at=meetup.starts_at,
+                duration_minutes=meetup.duration_minutes,
+                facilitator_id=chosen,
+                confirmed=meetup.confirmed_at is not None,
+                moved=meetup.starts_at != meetup.occurrence,
+            )
+        )
+    return turns
+
+
+async def next_turn(
+    session: AsyncSession,
+    community: Community,
+    now: datetime,
+    *,
+    unavailable: Unavailable = _nobody_unavailable,
+) -> Turn:
+    turns = await plan(session, community, now, count=1, unavailable=unavailable)
+    if not turns:
+        raise Conflict(
+            "This community has no meetup schedule yet. A lead can set one with `/rota schedule`."
+        )
+    return turns[0]
+
+
+async def _require_facilitator_of(
+    session: AsyncSession, community: Community, actor: Actor, turn: Turn, doing: str
+) -> None:
+    if turn.facilitator_id == actor.user_id:
+        return
+    await require_lead(session, community, actor, f"{doing} for someone else")
+
+
+async def skip(
+    session: AsyncSession,
+    actor: Actor,
+    community: Community,
+    now: datetime,
+    *,
+    unavailable: Unavailable = _nobody_unavailable,
+) -> Turn:
+    """The next meetup's facilitator passes; returns the meetup with whoever takes it."""
+    turn = await next_turn(session, community, now, unavailable=unavailable)
+    if turn.facilitator_id is None:
+        raise Conflict("Nobody is down to facilitate the next meetup, so there's nothing to skip.")
+    await _require_facilitator_of(session, community, actor, turn, "skip a turn")
+    meetup = await get_meetup(session, community, turn.meetup_id)
+    session.add(MeetupSkip(meetup_id=meetup.id, user_id=turn.facilitator_id, created_at=now))
+    meetup.facilitator_id = None
+    meetup.confirmed_at = None
+    await session.flush()
+    return await next_turn(session, community, now, unavailable=unavailable)
+
+
+async def confirm(
+    session: AsyncSession, actor: Actor, community: Community, meetup_id: int, now: datetime
+) -> Meetup:
+    """The facilitator confirms they will facilitate that meetup."""
+    turns = await plan(session, community, now)
+    turn = next((t for t in turns if t.meetup_id == meetup_id), None)
+    if turn is None:
+        raise Conflict("That meetup has already happened or was cancelled.")
+    if turn.facilitator_id != actor.user_id:
+        raise NotAllowed("That turn isn't yours any more; the rota has moved on.")
+    meetup = await get_meetup(session, community, meetup_id)
+    meetup.facilitator_id = actor.user_id
+    meetup.confirmed_at = now
+    await session.flush()
+    return meetup
+
+
+async def request_swap(
+    session: AsyncSession,
+    actor: Actor,
+    community: Community,
+    other_user_id: str,
+    now: datetime,
+    *,
+    unavailable: Unavailable = _nobody_unavailable,
+) -> SwapRequest:
+    turn = await next_turn(session, community, now, unavailable=unavailable)
+    if turn.facilitator_id != actor.user_id:
+        raise NotAllowed(
+            "Only the facilitator of the next meetup can ask for a swap"
+            + (f" (that's <@{turn.facilitator_id}>)." if turn.facilitator_id else ".")
+        )
+    if other_user_id == actor.user_id:
+        raise InvalidInput("Pick someone other than yourself to swap with.")
+    swap = SwapRequest(
+        meetup_id=turn.meetup_id,
+        from_user_id=actor.user_id,
+        to_user_id=other_user_id,
+        status="pending",
+        created_at=now,
+    )
+    session.add(swap)
+    await session.flush()
+    return swap
+
+
+async def answer_swap(
+    session: AsyncSession, actor: Actor, swap_id: int, accept: bool, now: datetime
+) -> tuple[SwapRequest, Meetup]:
+    swap = await session.get(SwapRequest, swap_id)
+    meetup = await session.get(Meetup, swap.meetup_id) if swap else None
+    community = await session.get(Community, meetup.community_id) if meetup else None
+    if swap is None or meetup is None or community is None or community.team_id != actor.team_id:
+        raise NotFound("That swap request is no longer around.")
+    if swap.to_user_id != actor.user_id:
+        raise NotAllowed("Only the person asked can answer this swap.")
+    if swap.status != "pending":
+        raise Conflict(f"That swap was already {swap.status}.")
+    if meetup.status != MeetupStatus.PLANNED or meetup.starts_at <= now:
+        swap.status = "cancelled"
+        raise Conflict("That meetup has already happened or was cancelled.")
+    swap.status = "accepted" if accept else "declined"
+    swap.decided_at = now
+    if accept:
+        await _add_member(session, community, actor.user_id, now)
+        meetup.facilitator_id = actor.user_id
+        meetup.confirmed_at = now
+    await session.flush()
+    return swap, meetup
+
+
+async def mark_held(
+    session: AsyncSession,
+    community: Community,
+    meetup_id: int,
+    now: datetime,
+    *,
+    unavailable: Unavailable = _nobody_unavailable,
+) -> Meetup | None:
+    """The meetup has taken place: record who facilitated it, which moves the turn on.
+
+    Returns None when it was already recorded (or cancelled): a second firing does nothing.
+    """
+    turns = await plan(session, community, now - timedelta(seconds=1), unavailable=unavailable)
+    meetup = await get_meetup(session, community, meetup_id)
+    if meetup.status != MeetupStatus.PLANNED:
+        return None
+    turn = next((t for t in turns if t.meetup_id == meetup_id), None)
+    meetup.facilitator_id = meetup.facilitator_id or (turn.facilitator_id if turn else None)
+    meetup.status = MeetupStatus.HELD
+    await session.flush()
+    return meetup
+
+
+async def stats(session: AsyncSession, community: Community) -> list[FacilitationStat]:
+    """How often each person in the rota has facilitated, and when last; busiest first."""
+    rows = await session.execute(
+        select(Meetup.facilitator_id, func.count(), func.max(Meetup.starts_at))
+        .where(
+            Meetup.community_id == community.id,
+            Meetup.status == MeetupStatus.HELD,
+            Meetup.facilitator_id.is_not(None),
+        )
+        .group_by(Meetup.facilitator_id)
+    )
+    counted = {user: (times, last) for user, times, last in rows if user is not None}
+    people = [m.user_id for m in await members(session, community)]
+    people += [u for u in counted if u not in people]
+    result = [
+        FacilitationStat(u, counted.get(u, (0, None))[0], counted.get(u, (0, None))[1])
+        for u in people
+    ]
+    return sorted(result, key=lambda s: (-s.times, s.user_id))
+
+
+def overloaded(rows: Sequence[FacilitationStat]) -> list[str]:
+    """People who have facilitated far more than their share."""
+    if not rows:
+        return []
+    average = sum(r.times for r in rows) / len(rows)
+    return [
+        r.user_id
+        for r in rows
+        if r.times >= OVERLOAD_MINIMUM and r.times > OVERLOAD_FACTOR * average
+    ]
