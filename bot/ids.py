@@ -70,3 +70,31 @@ class LeanCoffeeBlock(StrEnum):
 def input_action_id(block: StrEnum) -> str:
     """The `action_id` of the single input element inside a modal input block."""
     return f"{block}.input"
+
+
+class RotaAction(StrEnum):
+    """`action_id`s on /rota messages, reminder DMs and swap requests."""
+
+    CONFIRM = "rota.confirm"  # value: MeetupRef
+    SKIP = "rota.skip"  # value: MeetupRef
+    SWAP = "rota.swap"  # opens the swap modal; value: MeetupRef
+    ACCEPT_SWAP = "rota.accept_swap"  # value: SwapRef
+    DECLINE_SWAP = "rota.decline_swap"  # value: SwapRef
+    STEP_IN = "rota.step_in"  # someone takes an unconfirmed turn; value: MeetupRef
+    JOIN = "rota.join"  # value: CommunityRef
+    LEAVE = "rota.leave"  # value: CommunityRef
+    AWAY = "rota.away"  # opens the away modal; value: CommunityRef
+    STATS = "rota.stats"  # value: CommunityRef
+    EDIT_SCHEDULE = "rota.edit_schedule"  # opens the schedule modal; value: CommunityRef
+    DELETE_SCHEDULE = "rota.delete_schedule"  # value: CommunityRef
+    CANCEL_MEETUP = "rota.cancel_meetup"  # value: MeetupRef
+    MOVE_MEETUP = "rota.move_meetup"  # opens the move modal; value: MeetupRef
+
+
+class RotaView(StrEnum):
+    """`callback_id`s of /rota modals."""
+
+    SCHEDULE = "rota.schedule"
+    AWAY = "rota.away"
+    SWAP = "rota.swap"
+    MOVE_MEETUP = "rota.move_meetup"

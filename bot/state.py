@@ -64,3 +64,30 @@ class LeanCoffeeModal(CarriedState):
     s: int | None = None
     t: int | None = None
     page: int = 0
+
+
+class CommunityRef(CarriedState):
+    """Points at a channel's community (rota buttons)."""
+
+    c: int
+
+
+class MeetupRef(CarriedState):
+    """Points at one meetup of a community."""
+
+    c: int
+    m: int
+
+
+class SwapRef(CarriedState):
+    """Points at a swap request."""
+
+    w: int
+
+
+class RotaModal(CarriedState):
+    """`private_metadata` of /rota modals."""
+
+    channel: str
+    c: int | None = None
+    m: int | None = None
