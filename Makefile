@@ -22,11 +22,13 @@ MAIN_STAMP := $(VENV)/.hearth-main-installed
 DEV_STAMP := $(VENV)/.hearth-dev-installed
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint format lock migration clean install install-dev
+.PHONY: help run sandbox screenshots test lint format lock migration clean install install-dev
 
 help:
 	@echo "make run                 start hearth (reads settings from the environment or .env)"
+	@echo "make sandbox             try hearth in your browser, no Slack needed"
 	@echo "make test                run the whole test suite (SQLite, and PostgreSQL if reachable)"
+	@echo "make screenshots         refresh docs/screenshots/ for the README (needs Chromium)"
 	@echo "make lint                ruff check and ruff format --check"
 	@echo "make format              apply ruff's fixes and formatting"
 	@echo "make lock                regenerate requirements/*.lock from pyproject.toml"
@@ -36,6 +38,12 @@ help:
 
 run: $(MAIN_STAMP)
 	$(BIN)/hearth run
+
+sandbox: $(MAIN_STAMP)
+	$(BIN)/hearth sandbox
+
+screenshots: $(DEV_STAMP)
+	HEARTH_SCREENSHOT_DIR=docs/screenshots $(BIN)/pytest tests/browser -k "sandbox"
 
 test: $(DEV_STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -22,7 +22,13 @@ from sqlalchemy import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot import migrate
-from bot.config import DEFAULT_DATABASE_URL, Settings, SettingsError, load_settings
+from bot.config import (
+    DEFAULT_DATABASE_URL,
+    Settings,
+    SettingsError,
+    load_settings,
+    slack_configured,
+)
 from bot.logging import configure_logging
 from bot.slack import SlackCredentialsError, check_credentials
 
@@ -31,6 +37,8 @@ logger = logging.getLogger("hearth")
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_CONFIG = 2
+SANDBOX_HOST = "127.0.0.1"
+SANDBOX_PORT = 8080
 
 
 class DatabaseSettings(BaseSettings):
@@ -70,6 +78,29 @@ def build_parser() -> argparse.ArgumentParser:
         "SLACK_APP_TOKEN is set, or over HTTP on HOST:PORT otherwise.",
     )
 
+    sandbox = commands.add_parser(
+        "sandbox",
+        help="try hearth in your browser, no Slack workspace needed",
+        description="Start hearth with a local Slack look-alike at http://HOST:PORT/, where "
+        "you can use it as several people and move time forward. Its data is thrown away "
+        "when it stops, unless --database-url says where to keep it.",
+    )
+    sandbox.add_argument(
+        "--host",
+        default=SANDBOX_HOST,
+        help=f"address to serve the page on (default: {SANDBOX_HOST}, this computer only)",
+    )
+    sandbox.add_argument(
+        "--port",
+        type=int,
+        default=SANDBOX_PORT,
+        help=f"port for the page (default: {SANDBOX_PORT})",
+    )
+    sandbox.add_argument(
+        "--database-url",
+        help="keep the sandbox's data in this database (default: a throwaway SQLite file)",
+    )
+
     db = commands.add_parser("db", help="look after hearth's database")
     db_commands = db.add_subparsers(dest="db_command", metavar="DB_COMMAND", required=True)
     url_help = "database to use (default: DATABASE_URL from the environment or .env)"
@@ -103,10 +134,39 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "run":
         return run()
+    if args.command == "sandbox":
+        return sandbox(args.host, args.port, args.database_url)
     return database_command(args)
 
 
+def sandbox(
+    host: str = SANDBOX_HOST, port: int = SANDBOX_PORT, database_url: str | None = None
+) -> int:
+    """Run the sandbox until Ctrl-C."""
+    from bot.sandbox import run_sandbox
+
+    configure_logging(logging.WARNING)
+    try:
+        asyncio.run(run_sandbox(host=host, port=port, database_url=database_url))
+    except OSError as exc:
+        print(
+            f"Cannot start the sandbox: {exc}. Is port {port} free? Try --port {port + 1}.",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        pass
+    return EXIT_OK
+
+
 def run() -> int:
+    if not slack_configured():
+        print(
+            "No Slack tokens are set, so hearth is starting its sandbox: a Slack look-alike "
+            "in your browser. To connect a real workspace, see the README.",
+            flush=True,
+        )
+        return sandbox()
     try:
         settings = load_settings()
     except SettingsError as exc:

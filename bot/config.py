@@ -112,3 +112,21 @@ def describe_validation_error(exc: ValidationError) -> str:
         else:
             problems.append(f"{name} {error['msg'].removeprefix('Value error, ')}")
     return "Cannot start hearth: " + "; ".join(problems) + " (see .env.example)."
+
+
+class _SlackTokens(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    slack_bot_token: str = ""
+    slack_app_token: str = ""
+    slack_signing_secret: str = ""
+
+
+def slack_configured() -> bool:
+    """Whether any Slack credential is set (environment or `.env`). Without one, `hearth run`
+    starts the sandbox instead of failing, so a first try needs no Slack app."""
+    tokens = _SlackTokens()
+    return any(
+        value.strip()
+        for value in (tokens.slack_bot_token, tokens.slack_app_token, tokens.slack_signing_secret)
+    )

@@ -40,8 +40,26 @@ def hearth(
     )
 
 
-def test_run_without_settings_says_what_to_set(tmp_path: Path) -> None:
-    result = hearth("run", cwd=tmp_path)
+def test_run_without_any_slack_token_starts_the_sandbox(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    started: list[dict[str, object]] = []
+
+    async def fake_run_sandbox(**options: object) -> None:
+        started.append(options)
+
+    monkeypatch.chdir(tmp_path)
+    for name in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr("bot.sandbox.run_sandbox", fake_run_sandbox)
+
+    assert main(["run"]) == 0
+    assert started == [{"host": "127.0.0.1", "port": 8080, "database_url": None}]
+    assert "starting its sandbox" in capsys.readouterr().out.splitlines()[0]
+
+
+def test_run_with_some_settings_but_no_bot_token_says_what_to_set(tmp_path: Path) -> None:
+    result = hearth("run", cwd=tmp_path, env={"SLACK_SIGNING_SECRET": SIGNING_SECRET})
 
     assert result.returncode == 2
     assert result.stdout == ""

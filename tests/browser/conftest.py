@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 from collections.abc import AsyncIterator
 from datetime import datetime, time, timedelta
 from pathlib import Path
@@ -19,52 +18,26 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.sandbox import Sandbox, running_sandbox
+from tests.browser._browser import CHROMIUM_ARGS, SCREENSHOTS, chromium_path, unavailable
 
 if TYPE_CHECKING:
     from playwright.async_api import Browser, Locator, Page
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-SCREENSHOT_DIR = REPO_ROOT / "test-artifacts" / "screenshots"
-CHROMIUM_PATHS = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
-# Headless, and nothing that reaches beyond this machine (updates, sync, field trials).
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+SCREENSHOT_DIR = SCREENSHOTS
 VIEWPORT = {"width": 1280, "height": 800}
 SCREENSHOT_STYLE = "#sb-toast { display: none !important; }"
 WAIT_MS = 10_000
-
-
-def _unavailable(reason: str) -> None:
-    if os.environ.get("HEARTH_REQUIRE_BROWSER") == "1":
-        pytest.fail(f"{reason} (HEARTH_REQUIRE_BROWSER=1, so browser tests must run)")
-    pytest.skip(reason)
-
-
-def chromium_path() -> str | None:
-    configured = os.environ.get("HEARTH_CHROMIUM")
-    for candidate in (configured, *CHROMIUM_PATHS):
-        if candidate and Path(candidate).is_file():
-            return candidate
-    return shutil.which("chromium")
 
 
 @pytest.fixture
 async def browser() -> AsyncIterator[Browser]:
     executable = chromium_path()
     if executable is None:
-        _unavailable("Chromium is not installed (apt-get install chromium)")
+        unavailable("Chromium is not installed (apt-get install chromium)")
     try:
         from playwright.async_api import async_playwright
     except ImportError:
-        _unavailable("Playwright is not installed (pip install playwright)")
+        unavailable("Playwright is not installed (pip install playwright)")
     async with async_playwright() as playwright:
         launched = await playwright.chromium.launch(
             executable_path=executable, args=CHROMIUM_ARGS, timeout=60_000

@@ -8,12 +8,20 @@ minutes are posted. Screenshots of the key moments are kept in test-artifacts/sc
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 
-from playwright.async_api import expect
+import pytest
 
 from bot.emulator.seed import Seed
 from tests.browser.conftest import SandboxPage
+
+try:
+    from playwright.async_api import expect
+except ImportError:  # pragma: no cover - depends on the machine
+    if os.environ.get("HEARTH_REQUIRE_BROWSER") == "1":
+        raise
+    pytest.skip("Playwright is not installed (pip install playwright)", allow_module_level=True)
 
 BOARD = "Facilitated by"
 FIRST = "Plain language in error messages"

@@ -98,7 +98,7 @@
   }
 
   // ---------------------------------------------------------------------------------------
-  // Small helpers
+  // Small DOM and formatting functions
 
   function el(tag, className, text) {
     const node = document.createElement(tag);
