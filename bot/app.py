@@ -15,6 +15,7 @@ from bot.config import Settings
 from bot.db import create_engine, create_sessionmaker
 from bot.scheduler import Scheduler
 from bot.slack import create_web_client
+from bot.slack_status import StatusCache
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +31,7 @@ class Deps:
     clock: Clock
     scheduler: Scheduler
     board_refresher: Coalescer
+    statuses: StatusCache
 
 
 @dataclass
@@ -80,6 +82,7 @@ def create_hearth(
         clock=clock,
         scheduler=scheduler,
         board_refresher=Coalescer(board_refresh_interval),
+        statuses=StatusCache(client, clock),
     )
     app = AsyncApp(
         client=client,

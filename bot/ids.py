@@ -65,6 +65,7 @@ class LeanCoffeeBlock(StrEnum):
     ACTION_OWNER = "lean_coffee.action_owner"
     ACTION_DUE = "lean_coffee.action_due"
     NEW_FACILITATOR = "lean_coffee.new_facilitator"
+    FACILITATOR = "lean_coffee.facilitator"
 
 
 def input_action_id(block: StrEnum) -> str:
@@ -98,3 +99,25 @@ class RotaView(StrEnum):
     AWAY = "rota.away"
     SWAP = "rota.swap"
     MOVE_MEETUP = "rota.move_meetup"
+
+
+class RotaBlock(StrEnum):
+    """`block_id`s of /rota modal inputs (their `action_id` is the same string plus `.input`)."""
+
+    FREQUENCY = "rota.frequency"
+    EVERY_WEEKS = "rota.every_weeks"
+    WEEK_OF_MONTH = "rota.week_of_month"
+    WEEKDAY = "rota.weekday"
+    TIME = "rota.time"
+    TIME_ZONE = "rota.time_zone"
+    STARTS_ON = "rota.starts_on"
+    DURATION = "rota.duration"
+    FORMAT = "rota.format"
+    REMINDER = "rota.reminder"
+    ANNOUNCE = "rota.announce"
+    AWAY_WHO = "rota.away_who"
+    AWAY_FROM = "rota.away_from"
+    AWAY_TO = "rota.away_to"
+    SWAP_WITH = "rota.swap_with"
+    MOVE_DATE = "rota.move_date"
+    MOVE_TIME = "rota.move_time"

@@ -8,7 +8,10 @@ from bot.app import Deps
 
 
 def register_all(app: AsyncApp, deps: Deps) -> None:
-    from handlers import errors, lean_coffee
+    from bot.jobs import rota as rota_jobs
+    from handlers import errors, lean_coffee, rota
 
     errors.register(app, deps)
     lean_coffee.register(app, deps)
+    rota.register(app, deps)
+    rota_jobs.register(deps)

@@ -35,54 +35,20 @@ from bot.ids import LeanCoffeeAction, LeanCoffeeBlock, LeanCoffeeTopicMenu, Lean
 from bot.jobs import lean_coffee as jobs
 from bot.presenters import lean_coffee as present
 from bot.services import lean_coffee as service
+from bot.services import rota as rota_service
 from bot.services.lean_coffee import Actor, StartOptions
 from bot.services.lean_coffee_types import KeepGoingChoice, SessionStatus, TopicState
 from bot.state import LeanCoffeeModal, PollRef, SessionRef, TopicMenuChoice, TopicRef
+from handlers.slack_payloads import Body, actor_for, channel_of, check_channel, team_of, user_of
 from models.lean_coffee import LeanCoffeeSession
 
 logger = logging.getLogger(__name__)
 
 COMMAND = "/lean-coffee"
-Body = dict[str, Any]
 ButtonListener = Callable[[AsyncAck, Body, Body, AsyncWebClient], Awaitable[None]]
 
 
 # --- reading Slack payloads ---------------------------------------------------------------
-
-
-def actor_for(client: AsyncWebClient, team_id: str, user_id: str) -> Actor:
-    """The acting person; whether they are a workspace admin is asked of Slack only if needed."""
-
-    async def is_admin() -> bool:
-        try:
-            response = await client.users_info(user=user_id)
-        except SlackApiError:
-            return False
-        user = response.get("user") or {}
-        return bool(user.get("is_admin") or user.get("is_owner"))
-
-    return Actor(team_id=team_id, user_id=user_id, is_admin=is_admin)
-
-
-def team_of(body: Body) -> str:
-    team = body.get("team")
-    if isinstance(team, dict):
-        return str(team["id"])
-    return str(body.get("team_id") or body["user"]["team_id"])
-
-
-def user_of(body: Body) -> str:
-    user = body.get("user")
-    if isinstance(user, dict):
-        return str(user["id"])
-    return str(body["user_id"])
-
-
-def channel_of(body: Body) -> str | None:
-    channel = body.get("channel")
-    if isinstance(channel, dict):
-        return str(channel["id"])
-    return body.get("channel_id")
 
 
 def session_and_topic(value: str | None) -> TopicRef:
@@ -91,29 +57,6 @@ def session_and_topic(value: str | None) -> TopicRef:
         return TopicRef.decode(value)
     except DomainError:
         return TopicRef(s=SessionRef.decode(value).s, t=0)
-
-
-async def check_channel(client: AsyncWebClient, body: Body) -> str:
-    """Make sure a command came from a channel hearth can post in; say what to do if not."""
-    channel_id = str(body["channel_id"])
-    if body.get("channel_name") == "directmessage" or channel_id.startswith("D"):
-        raise Conflict(
-            "Lean Coffee happens in a channel, so everyone can see the board. "
-            "Run `/lean-coffee` in your community's channel."
-        )
-    invite = (
-        "I'm not in this channel yet, so I can't post the board here. "
-        "Invite me with `/invite @hearth`, then try again."
-    )
-    try:
-        response = await client.conversations_info(channel=channel_id)
-    except SlackApiError as exc:
-        if exc.response.get("error") in ("channel_not_found", "not_in_channel"):
-            raise Conflict(invite) from None
-        raise
-    if not response["channel"].get("is_member", False):
-        raise Conflict(invite)
-    return channel_id
 
 
 async def reject_bots(client: AsyncWebClient, user_id: str) -> None:
@@ -223,8 +166,16 @@ def register(app: AsyncApp, deps: Deps) -> None:
                     "A Lean Coffee is already running in this channel: the board is above. "
                     "Add a topic with `/lean-coffee` followed by your topic."
                 )
+            # A meetup on the channel's rota now (or soon): its facilitator leads by default.
+            async with sessionmaker() as session:
+                on_rota = await rota_service.current_facilitator(
+                    session, team_id, channel_id, deps.clock.now()
+                )
             await client.views_open(
-                trigger_id=body["trigger_id"], view=blocks.start_modal(channel_id)
+                trigger_id=body["trigger_id"],
+                view=blocks.start_modal(
+                    channel_id, on_rota or user_id, from_rota=on_rota is not None
+                ),
             )
             return
         if running is None:
@@ -261,7 +212,16 @@ def register(app: AsyncApp, deps: Deps) -> None:
             timebox_minutes=form.timebox_minutes,
             extension_minutes=tuple(form.extension_minutes),
             anonymous_topics=form.anonymous_topics,
+            facilitator_id=form.facilitator_id,
         )
+        if form.facilitator_id and form.facilitator_id != user_id:
+            try:
+                await reject_bots(client, form.facilitator_id)
+            except DomainError as exc:
+                await ack(
+                    response_action="errors", errors={LeanCoffeeBlock.FACILITATOR: exc.message}
+                )
+                return
         try:
             async with sessionmaker.begin() as session:
                 lc = await service.start_session(

@@ -1,6 +1,6 @@
 """Imports every model module so `Base.metadata` knows every table (alembic, tests)."""
 
-from models import community, lean_coffee, minutes, rota, scheduling
+from models import community, lean_coffee, minutes, rota, rota_reminders, scheduling
 from models.base import Base
 
-__all__ = ["Base", "community", "lean_coffee", "minutes", "rota", "scheduling"]
+__all__ = ["Base", "community", "lean_coffee", "minutes", "rota", "rota_reminders", "scheduling"]

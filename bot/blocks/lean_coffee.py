@@ -150,8 +150,25 @@ def _extensions_text(extensions: Sequence[int]) -> str:
 # --- start and propose modals ----------------------------------------------------------------
 
 
-def start_modal(channel_id: str) -> View:
-    """The form a lead fills in to start a Lean Coffee in `channel_id`."""
+def start_modal(
+    channel_id: str, facilitator_id: str | None = None, *, from_rota: bool = False
+) -> View:
+    """The form a lead fills in to start a Lean Coffee in `channel_id`.
+
+    `facilitator_id` is who facilitates unless changed (the starter, or whoever's turn it is
+    on the community's rota, in which case `from_rota` says so under the field).
+    """
+    facilitator = InputBlock(
+        block_id=LeanCoffeeBlock.FACILITATOR,
+        label=plain("Facilitator"),
+        optional=True,
+        hint=plain("It's their turn on the rota.") if from_rota else None,
+        element=UserSelectElement(
+            action_id=input_action_id(LeanCoffeeBlock.FACILITATOR),
+            placeholder=plain("You, unless you pick someone"),
+            initial_user=facilitator_id,
+        ),
+    )
     blocks: list[Block] = [
         section(
             "Everyone proposes topics, puts dots on the ones they want to talk about, and "
@@ -215,6 +232,7 @@ def start_modal(channel_id: str) -> View:
                 options=[option("Hide who proposed each topic", ANONYMOUS_CHECKBOX_VALUE)],
             ),
         ),
+        facilitator,
     ]
     return modal(
         title="Start a Lean Coffee",

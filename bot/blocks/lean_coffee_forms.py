@@ -97,6 +97,7 @@ class StartForm(Form):
         "timebox_minutes": LeanCoffeeBlock.TIMEBOX,
         "extension_minutes": LeanCoffeeBlock.EXTENSIONS,
         "anonymous_topics": LeanCoffeeBlock.ANONYMOUS,
+        "facilitator_id": LeanCoffeeBlock.FACILITATOR,
     }
 
     title: str = DEFAULT_SESSION_TITLE
@@ -104,6 +105,7 @@ class StartForm(Form):
     timebox_minutes: int
     extension_minutes: tuple[int, ...]
     anonymous_topics: bool = False
+    facilitator_id: str | None = None  # None: whoever starts it
 
     @field_validator("title", mode="before")
     @classmethod
@@ -153,6 +155,7 @@ class StartForm(Form):
                 "extension_minutes": state_text(values, LeanCoffeeBlock.EXTENSIONS),
                 "anonymous_topics": ANONYMOUS_CHECKBOX_VALUE
                 in state_checked(values, LeanCoffeeBlock.ANONYMOUS),
+                "facilitator_id": state_user(values, LeanCoffeeBlock.FACILITATOR),
             }
         )
 

@@ -18,6 +18,9 @@ def user_json(state: WorkspaceState, user: User) -> JSON:
         "real_name_normalized": user.real_name,
         "display_name_normalized": user.name,
         "team": state.team.id,
+        "status_text": user.status_text,
+        "status_emoji": user.status_emoji,
+        "status_expiration": user.status_expiration,
     }
     if user.email:
         profile["email"] = user.email

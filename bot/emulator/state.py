@@ -46,6 +46,10 @@ class User:
     deleted: bool = False
     bot_id: str | None = None
     email: str | None = None
+    # The custom status people set ("Vacationing", :palm_tree:); expiration 0 = never.
+    status_text: str = ""
+    status_emoji: str = ""
+    status_expiration: int = 0
 
     def tz_offset(self, moment: datetime) -> int:
         """Seconds east of UTC at `moment`, as Slack reports it (changes with DST)."""

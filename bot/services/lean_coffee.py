@@ -55,6 +55,7 @@ class StartOptions:
     timebox_minutes: int
     extension_minutes: tuple[int, ...]
     anonymous_topics: bool
+    facilitator_id: str | None = None  # None: whoever starts it
 
 
 @dataclass(frozen=True)
@@ -141,7 +142,7 @@ async def start_session(
         team_id=actor.team_id,
         channel_id=channel_id,
         title=options.title,
-        facilitator_id=actor.user_id,
+        facilitator_id=options.facilitator_id or actor.user_id,
         started_by_id=actor.user_id,
         votes_per_person=options.votes_per_person,
         timebox_minutes=options.timebox_minutes,

@@ -28,6 +28,8 @@ from models.rota import Meetup, MeetupSchedule, MeetupSkip, RotaAway, RotaMember
 UPCOMING = 5  # the next meetup and the four after it
 OVERLOAD_FACTOR = 2.0  # "far more than their share": twice the average…
 OVERLOAD_MINIMUM = 3  # …and at least this many times
+# A meetup this close (starting soon or under way) is "the current one".
+CURRENT_MEETUP_WINDOW = timedelta(hours=12)
 
 
 class MeetupFormat(StrEnum):
@@ -660,3 +662,70 @@ def overloaded(rows: Sequence[FacilitationStat]) -> list[str]:
         for r in rows
         if r.times >= OVERLOAD_MINIMUM and r.times > OVERLOAD_FACTOR * average
     ]
+
+
+async def current_facilitator(
+    session: AsyncSession, team_id: str, channel_id: str, now: datetime
+) -> str | None:
+    """Whose turn it is on the channel's rota when a meetup is on (or about to be), so a
+    Lean Coffee or chat started then defaults to them; None when no meetup is near."""
+    community = await session.scalar(
+        select(Community).where(Community.team_id == team_id, Community.channel_id == channel_id)
+    )
+    if community is None or await get_schedule(session, community) is None:
+        return None
+    turns = await plan(session, community, now, count=1)
+    if not turns or abs(turns[0].starts_at - now) > CURRENT_MEETUP_WINDOW:
+        return None
+    return turns[0].facilitator_id
+
+
+async def step_in(
+    session: AsyncSession,
+    actor: Actor,
+    community: Community,
+    meetup_id: int,
+    now: datetime,
+    *,
+    unavailable: Unavailable = _nobody_unavailable,
+) -> tuple[Meetup, str | None]:
+    """Someone takes a turn its facilitator hasn't confirmed; they join the rota if needed.
+
+    Returns the meetup and who was down to facilitate it before. The person passed over keeps
+    their place in the queue, since they did not facilitate."""
+    turns = await plan(session, community, now, unavailable=unavailable)
+    turn = next((t for t in turns if t.meetup_id == meetup_id), None)
+    if turn is None:
+        raise Conflict("That meetup has already happened or was cancelled.")
+    if turn.facilitator_id == actor.user_id:
+        raise Conflict("You're already down to facilitate that meetup. Thank you!")
+    if turn.confirmed:
+        raise Conflict(
+            f"<@{turn.facilitator_id}> has already confirmed they'll facilitate that meetup."
+        )
+    meetup = await get_meetup(session, community, meetup_id)
+    await _add_member(session, community, actor.user_id, now)
+    meetup.facilitator_id = actor.user_id
+    meetup.confirmed_at = now
+    await session.flush()
+    return meetup, turn.facilitator_id
+
+
+async def aways_ahead(
+    session: AsyncSession, community: Community, today: date
+) -> list[tuple[str, date, date]]:
+    """Away periods of people in the rota that have not ended by `today` (a date in the
+    community's time zone): (user, first day, last day), soonest first."""
+    result = await session.execute(
+        select(RotaAway.user_id, RotaAway.starts_on, RotaAway.ends_on)
+        .where(RotaAway.community_id == community.id, RotaAway.ends_on >= today)
+        .order_by(RotaAway.starts_on, RotaAway.id)
+    )
+    in_rota = {m.user_id for m in await members(session, community)}
+    return [(u, first, last) for u, first, last in result if u in in_rota]
+
+
+async def local_today(session: AsyncSession, community: Community, now: datetime) -> date:
+    """Today in the community's time zone (UTC until it has a schedule)."""
+    schedule = await get_schedule(session, community)
+    return now.astimezone(zone(schedule.time_zone if schedule else "UTC")).date()

@@ -3,10 +3,16 @@ nothing. Driven through Slack (the emulator) like the rest of the end-to-end tes
 
 from __future__ import annotations
 
+from datetime import time
+
 from sqlalchemy import func, select
 
 from bot.emulator.actor import SlackUser
 from bot.emulator.seed import Seed
+from bot.services import community as community_service
+from bot.services import rota as rota_service
+from bot.services.actor import Actor
+from bot.services.recurrence import Frequency
 from models.lean_coffee import LeanCoffeeSession, LeanCoffeeTopic, LeanCoffeeVote
 from tests.e2e.conftest import World
 from tests.e2e.helpers import (
@@ -212,3 +218,41 @@ async def test_anonymous_topics_hide_who_proposed_them(world: World) -> None:
     await alice.click(board(world), "End session")
     assert "Something I find hard" in minutes_messages(world)[0].readable_text
     assert "from @bob" not in minutes_messages(world)[0].readable_text
+
+
+async def test_the_starter_can_name_another_facilitator(world: World) -> None:
+    await start_session(world, Facilitator=Seed.BOB)
+    await propose(world, Seed.CAROL, "Plain language")
+    assert "Facilitated by @bob" in board(world).readable_text
+    alice, bob = world.slack.user(Seed.ALICE), world.slack.user(Seed.BOB)
+    await alice.click(board(world), "Close voting")
+    assert "Only the facilitator" in last_note(world, Seed.ALICE)
+    await bob.click(board(world), "Close voting")
+    async with world.hearth.deps.sessionmaker() as s:
+        assert (await s.scalars(select(LeanCoffeeSession))).one().status == "discussing"
+
+
+async def test_the_rotas_facilitator_is_the_default_when_a_meetup_is_on(world: World) -> None:
+    lead = Actor(world.slack.state.team.id, Seed.ALICE)
+    async with world.hearth.deps.sessionmaker.begin() as s:
+        community = await community_service.community_for(s, lead, CHANNEL, world.clock.now())
+        await rota_service.set_schedule(
+            s,
+            lead,
+            community,
+            rota_service.ScheduleInput(
+                frequency=Frequency.WEEKLY,
+                weekday=world.clock.now().weekday(),
+                at=time(11, 0),  # an hour from now
+                time_zone="Europe/London",
+                starts_on=world.clock.now().date(),
+            ),
+            world.clock.now(),
+        )
+        await rota_service.join(s, Actor(lead.team_id, Seed.CAROL), community, world.clock.now())
+    alice = world.slack.user(Seed.ALICE)
+    await alice.run_command("/lean-coffee", channel=CHANNEL)
+    assert alice.view is not None
+    assert "It's their turn on the rota." in str(alice.view.blocks)
+    await alice.submit({"Name": "Monday CoP"})
+    assert "Facilitated by @carol" in board(world).readable_text

@@ -228,7 +228,8 @@ async def test_the_clock_moves_forward_and_what_is_due_happens(client: PageClien
         await client.post(
             "/api/action", user=Seed.ALICE, channel=PRACTICE, ts=board(state)["ts"], action=clicked
         )
-    await client.wait_for(Seed.ALICE, lambda s: "Discussing" in str(board(s)["blocks"]))
+    # The topic's time-box has started once its "Move on" button is on the board.
+    await client.wait_for(Seed.ALICE, lambda s: LeanCoffeeAction.MOVE_ON in str(board(s)["blocks"]))
 
     result = await client.post("/api/clock", seconds=7 * 60)
     assert result["ok"] and result["ran"] >= 1
