@@ -524,7 +524,7 @@
     return reuse(known, used, "empty:" + channelId, "empty", () => {
       const node = el("div", "sb-empty");
       node.appendChild(el("div", "sb-empty-title", "This is the very beginning of the conversation"));
-      node.appendChild(el("div", null, "Try a command: type /lean-coffee and press Enter."));
+      node.appendChild(el("div", null, "Try a command: type /lean-coffee or /rota and press Enter."));
       return node;
     });
   }
