@@ -55,6 +55,9 @@ def _tune_sqlite(sync_engine: Engine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        # Deleted rows (anonymous answers, destroyed secrets) are overwritten on disk, not
+        # left readable in free pages.
+        cursor.execute("PRAGMA secure_delete=ON")
         if sync_engine.url.database not in (None, "", ":memory:"):
             cursor.execute("PRAGMA journal_mode=WAL")
         cursor.close()

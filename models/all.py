@@ -1,6 +1,23 @@
 """Imports every model module so `Base.metadata` knows every table (alembic, tests)."""
 
-from models import community, lean_coffee, minutes, rota, rota_reminders, scheduling
+from models import (
+    community,
+    health_check,
+    lean_coffee,
+    minutes,
+    rota,
+    rota_reminders,
+    scheduling,
+)
 from models.base import Base
 
-__all__ = ["Base", "community", "lean_coffee", "minutes", "rota", "rota_reminders", "scheduling"]
+__all__ = [
+    "Base",
+    "community",
+    "health_check",
+    "lean_coffee",
+    "minutes",
+    "rota",
+    "rota_reminders",
+    "scheduling",
+]
