@@ -121,3 +121,24 @@ class RotaBlock(StrEnum):
     SWAP_WITH = "rota.swap_with"
     MOVE_DATE = "rota.move_date"
     MOVE_TIME = "rota.move_time"
+
+
+class HealthAction(StrEnum):
+    """`action_id`s on health-check polls, reminder DMs and set-up messages."""
+
+    ANSWER = "health_check.answer"  # one per scale option; value: AnswerRef
+    CLOSE_NOW = "health_check.close_now"  # value: CheckRef
+    STOP_REMINDERS = "health_check.stop_reminders"  # "don't remind me"; value: CommunityRef
+    EDIT_SETUP = "health_check.edit_setup"  # value: CommunityRef
+    EDIT_SCHEDULE = "health_check.edit_schedule"  # value: CommunityRef
+    DELETE_SCHEDULE = "health_check.delete_schedule"  # value: CommunityRef
+    RUN_NOW = "health_check.run_now"  # value: CommunityRef
+    QUESTION_MENU = "health_check.question_menu"  # overflow in the set-up modal
+
+
+class HealthView(StrEnum):
+    """`callback_id`s of /health-check modals."""
+
+    SETUP = "health_check.setup"
+    QUESTION = "health_check.question"
+    SCHEDULE = "health_check.schedule"

@@ -91,3 +91,25 @@ class RotaModal(CarriedState):
     channel: str
     c: int | None = None
     m: int | None = None
+
+
+class CheckRef(CarriedState):
+    """Points at one health check."""
+
+    k: int
+
+
+class AnswerRef(CarriedState):
+    """An answer button: which check, which question (its stable key), which scale option."""
+
+    k: int
+    q: str
+    o: str
+
+
+class HealthModal(CarriedState):
+    """`private_metadata` of /health-check modals."""
+
+    channel: str
+    c: int | None = None
+    q: str | None = None
