@@ -142,3 +142,26 @@ class HealthView(StrEnum):
     SETUP = "health_check.setup"
     QUESTION = "health_check.question"
     SCHEDULE = "health_check.schedule"
+
+
+class HealthBlock(StrEnum):
+    """`block_id`s of /health-check modal inputs (their `action_id` is the same string plus
+    `.input`) and prefixes of per-question blocks (the question's key follows a dot)."""
+
+    QUESTION_ROW = "health_check.question_row"  # set-up modal: one section per question
+    QUESTION_TOOLS = "health_check.question_tools"  # set-up modal: "Add a question"
+    POLL_QUESTION = "health_check.poll_question"  # poll and reminder: one actions block each
+    SCALE = "health_check.scale"  # one label input per answer on the scale: `scale.<n>`
+    OPEN_HOURS = "health_check.open_hours"
+    ANONYMOUS = "health_check.anonymous"
+    REMINDERS = "health_check.reminders"
+    MIN_ANSWERS = "health_check.min_answers"
+    FREQUENCY = "health_check.frequency"
+    WEEKDAY = "health_check.weekday"
+    EVERY_WEEKS = "health_check.every_weeks"
+    WEEK_OF_MONTH = "health_check.week_of_month"
+    TIME = "health_check.time"
+    TIME_ZONE = "health_check.time_zone"
+    TITLE = "health_check.title"
+    BEST = "health_check.best"
+    WORST = "health_check.worst"

@@ -8,10 +8,14 @@ from bot.app import Deps
 
 
 def register_all(app: AsyncApp, deps: Deps) -> None:
+    from bot.jobs import health_check as health_check_jobs
     from bot.jobs import rota as rota_jobs
-    from handlers import errors, lean_coffee, rota
+    from handlers import errors, health_check, health_check_reminders, lean_coffee, rota
 
     errors.register(app, deps)
     lean_coffee.register(app, deps)
     rota.register(app, deps)
+    health_check.register(app, deps)
     rota_jobs.register(deps)
+    health_check_reminders.register(app, deps)
+    health_check_jobs.register(deps)

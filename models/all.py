@@ -3,6 +3,7 @@
 from models import (
     community,
     health_check,
+    health_check_jobs,
     lean_coffee,
     minutes,
     rota,
@@ -15,6 +16,7 @@ __all__ = [
     "Base",
     "community",
     "health_check",
+    "health_check_jobs",
     "lean_coffee",
     "minutes",
     "rota",

@@ -29,6 +29,7 @@ SCOPES_FOR_METHOD: dict[str, set[str]] = {
     "chat_delete": {"chat:write"},
     "users_info": {"users:read"},
     "conversations_info": {"channels:read", "groups:read"},
+    "conversations_members": {"channels:read", "groups:read"},
     "views_open": set(),
     "views_update": set(),
     "views_push": set(),
