@@ -119,3 +119,22 @@ async def check_credentials(client: AsyncWebClient, *, app_token: str | None) ->
                 ) from None
             logger.warning("Could not check SLACK_APP_TOKEN with Slack (%s); carrying on", error)
     return f"{identity.get('team')} as @{identity.get('user')}"
+
+
+# What Slack answers when a message can never be delivered as asked: trying again later would
+# only fail again (hearth was removed from the channel, the person left, …). Scheduled sends
+# give up on these instead of retrying.
+UNDELIVERABLE = frozenset(
+    {
+        "channel_not_found",
+        "not_in_channel",
+        "is_archived",
+        "user_not_found",
+        "user_disabled",
+        "cannot_dm_bot",
+        "messages_tab_disabled",
+        "invalid_blocks",
+        "msg_too_long",
+        "no_text",
+    }
+)

@@ -23,7 +23,7 @@ from bot.blocks.common import (
     state_selected,
     state_text,
 )
-from bot.blocks.rota_forms import canonical_zone
+from bot.blocks.rota_forms import canonical_zone, week_of_month
 from bot.errors import DomainError
 from bot.ids import HealthBlock
 from bot.services.health_check_types import (
@@ -37,7 +37,7 @@ from bot.services.health_check_types import (
     ScaleOption,
     SettingsInput,
 )
-from bot.services.recurrence import MAX_EVERY_WEEKS, ORDINALS, Cadence, Frequency, zone
+from bot.services.recurrence import MAX_EVERY_WEEKS, Cadence, Frequency, zone
 
 State = Mapping[str, Any]
 
@@ -133,15 +133,7 @@ class CadenceForm(Form):
     @field_validator("week_of_month", mode="before")
     @classmethod
     def _week_of_month(cls, raw: object) -> int:
-        if raw is None or raw == "":
-            return 1
-        try:
-            week = int(str(raw))
-        except ValueError:
-            week = 0
-        if week not in ORDINALS:
-            raise ValueError("Pick the 1st, 2nd, 3rd, 4th or last week of the month.")
-        return week
+        return week_of_month(raw)
 
     @field_validator("at", mode="before")
     @classmethod

@@ -79,6 +79,19 @@ def canonical_zone(raw: str) -> str:
 # --- small readers --------------------------------------------------------------------------
 
 
+def week_of_month(raw: object) -> int:
+    """A "which week of the month" choice: 1–4, or -1 for the last (1 when left empty)."""
+    if raw is None or raw == "":
+        return 1
+    try:
+        week = int(str(raw))
+    except ValueError:
+        week = 0
+    if week not in ORDINALS:
+        raise ValueError("Pick the 1st, 2nd, 3rd, 4th or last week of the month.")
+    return week
+
+
 def _whole_number(raw: object, message: str, low: int, high: int) -> int:
     text = str(raw if raw is not None else "").strip()
     if not re.fullmatch(r"[+-]?\d+(\.0+)?", text):
@@ -161,15 +174,7 @@ class ScheduleForm(Form):
     @field_validator("week_of_month", mode="before")
     @classmethod
     def _week_of_month(cls, raw: object) -> int:
-        if raw is None or raw == "":
-            return 1
-        try:
-            week = int(str(raw))
-        except ValueError:
-            week = 0
-        if week not in ORDINALS:
-            raise ValueError("Pick the 1st, 2nd, 3rd, 4th or last week of the month.")
-        return week
+        return week_of_month(raw)
 
     @field_validator("weekday", mode="before")
     @classmethod

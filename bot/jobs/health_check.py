@@ -31,6 +31,7 @@ from bot.services import health_check as hc
 from bot.services import health_check_jobs as jobs
 from bot.services.health_check_jobs import DueClose, DueDelivery, DueOpen, Kind, Outcome
 from bot.services.scheduling import claim
+from bot.slack import UNDELIVERABLE
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -41,22 +42,6 @@ logger = logging.getLogger(__name__)
 
 MAX_CONCURRENT_SENDS = 4
 
-# Slack answers these when a message can never be delivered as asked; trying again later
-# would only fail again (hearth was removed from the channel, the person left, …).
-UNDELIVERABLE = frozenset(
-    {
-        "channel_not_found",
-        "not_in_channel",
-        "is_archived",
-        "user_not_found",
-        "user_disabled",
-        "cannot_dm_bot",
-        "messages_tab_disabled",
-        "invalid_blocks",
-        "msg_too_long",
-        "no_text",
-    }
-)
 
 T = TypeVar("T")
 

@@ -24,6 +24,7 @@ from bot.services import rota_reminders as reminders
 from bot.services.rota import Unavailable
 from bot.services.rota_reminders import DueJob, JobKind, MeetupContext, Outcome
 from bot.services.scheduling import claim
+from bot.slack import UNDELIVERABLE
 from bot.slack_status import away_checker
 from models.community import Community
 from models.rota import Meetup
@@ -35,23 +36,6 @@ if TYPE_CHECKING:
     from bot.app import Deps
 
 logger = logging.getLogger(__name__)
-
-# Slack answers these when a message can never be delivered as asked; trying again later
-# would only fail again (the bot was removed from the channel, the person left, …).
-UNDELIVERABLE = frozenset(
-    {
-        "channel_not_found",
-        "not_in_channel",
-        "is_archived",
-        "user_not_found",
-        "user_disabled",
-        "cannot_dm_bot",
-        "messages_tab_disabled",
-        "invalid_blocks",
-        "msg_too_long",
-        "no_text",
-    }
-)
 
 
 @dataclass(frozen=True)
