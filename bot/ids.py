@@ -165,3 +165,15 @@ class HealthBlock(StrEnum):
     TITLE = "health_check.title"
     BEST = "health_check.best"
     WORST = "health_check.worst"
+
+
+class MinutesAction(StrEnum):
+    """`action_id`s on /minutes messages."""
+
+    SHOW = "minutes.show"  # value: MinutesRef
+
+
+class HomeAction(StrEnum):
+    """`action_id`s of buttons only the Home tab has."""
+
+    OPEN_LINK = "home.open_link"  # a link button (Slack still sends a click to acknowledge)

@@ -113,3 +113,9 @@ class HealthModal(CarriedState):
     channel: str
     c: int | None = None
     q: str | None = None
+
+
+class MinutesRef(CarriedState):
+    """Points at one set of minutes in the archive."""
+
+    m: int

@@ -27,6 +27,7 @@ from bot.emulator.state import (
     Channel,
     Message,
     ResponseUrl,
+    UploadedFile,
     View,
     WorkspaceState,
 )
@@ -103,11 +104,13 @@ class WebApi:
         bot_token: str,
         app_token: str,
         socket_url: Callable[[], str],
+        upload_url: Callable[[str], str] | None = None,
     ) -> None:
         self.state = state
         self.bot_token = bot_token
         self.app_token = app_token
         self.socket_url = socket_url
+        self.upload_url = upload_url or (lambda file_id: f"http://127.0.0.1/upload/{file_id}")
         self.violations: list[Violation] = []
         self._methods: dict[str, Callable[[JSON], JSON]] = {
             "api.test": lambda params: {"args": params},
@@ -118,6 +121,8 @@ class WebApi:
             "chat.postEphemeral": self.chat_post_ephemeral,
             "chat.delete": self.chat_delete,
             "chat.getPermalink": self.chat_get_permalink,
+            "files.getUploadURLExternal": self.files_get_upload_url_external,
+            "files.completeUploadExternal": self.files_complete_upload_external,
             "conversations.info": self.conversations_info,
             "conversations.members": self.conversations_members,
             "conversations.history": self.conversations_history,
@@ -125,6 +130,7 @@ class WebApi:
             "conversations.open": self.conversations_open,
             "users.info": self.users_info,
             "users.list": self.users_list,
+            "users.conversations": self.users_conversations,
             "team.info": self.team_info,
             "views.open": self.views_open,
             "views.push": self.views_push,
@@ -317,6 +323,85 @@ class WebApi:
             link += f"?thread_ts={message.thread_ts}&cid={channel.id}"
         return {"channel": channel.id, "permalink": link}
 
+    # -- files ------------------------------------------------------------------------------
+
+    def files_get_upload_url_external(self, params: JSON) -> JSON:
+        """Step 1 of an upload: a file id and the URL to send its bytes to."""
+        filename = str(params.get("filename") or "")
+        try:
+            length = int(params.get("length") or 0)
+        except ValueError:
+            raise ApiError("invalid_arguments", detail="length must be a number") from None
+        if not filename or length <= 0:
+            raise ApiError("invalid_arguments", detail="filename and length are required")
+        file = UploadedFile(id=self.state.new_id("F"), name=filename, length=length)
+        self.state.files[file.id] = file
+        return {"upload_url": self.upload_url(file.id), "file_id": file.id}
+
+    def receive_upload(self, file_id: str, content: bytes) -> bool:
+        """Step 2: the bytes posted to the upload URL (False for an unknown or used URL)."""
+        file = self.state.files.get(file_id)
+        if file is None or file.completed:
+            return False
+        file.content = content
+        return True
+
+    def files_complete_upload_external(self, params: JSON) -> JSON:
+        """Step 3: finish the uploads and share them, as one message, where asked."""
+        raw = params.get("files")
+        try:
+            items = json.loads(raw) if isinstance(raw, str) else raw
+        except json.JSONDecodeError:
+            raise ApiError("invalid_arguments", detail="files must be JSON") from None
+        if not isinstance(items, list) or not items:
+            raise ApiError("invalid_arguments", detail="files is required")
+        files: list[UploadedFile] = []
+        for item in items:
+            file = self.state.files.get(str((item or {}).get("id") or ""))
+            if file is None or file.content is None or file.completed:
+                raise ApiError("file_not_found")
+            if len(file.content) != file.length:
+                self.violations.append(
+                    Violation(
+                        "files.completeUploadExternal",
+                        f"{file.name}: {len(file.content)} bytes uploaded, {file.length} declared",
+                    )
+                )
+            file.title = str(item.get("title") or file.name)
+            files.append(file)
+        channel: Channel | None = None
+        if params.get("channel_id"):
+            channel = self._member_channel({"channel": params["channel_id"]})
+        comment = str(params.get("initial_comment") or "")
+        if comment:
+            self.check_message("files.completeUploadExternal", comment, None)
+        for file in files:
+            file.completed = True
+            file.initial_comment = comment
+        shown = [self._file_json(file) for file in files]
+        if channel is not None:
+            message = self.state.post_message(
+                channel.id,
+                text=comment,
+                bot_id=self.state.bot_id,
+                thread_ts=params.get("thread_ts") or None,
+            )
+            message.files = shown
+            for file in files:
+                file.channels.append(channel.id)
+        return {"files": [{"id": f["id"], "title": f["title"]} for f in shown]}
+
+    def _file_json(self, file: UploadedFile) -> JSON:
+        return {
+            "id": file.id,
+            "name": file.name,
+            "title": file.title,
+            "size": len(file.content or b""),
+            "user": self.state.bot_user_id,
+            "url_private": f"https://files.slack.com/files-pri/{self.state.team.id}-{file.id}/"
+            f"{file.name}",
+        }
+
     # -- conversations ----------------------------------------------------------------------
 
     def conversations_info(self, params: JSON) -> JSON:
@@ -327,6 +412,31 @@ class WebApi:
         members = sorted(channel.members)
         page, cursor = _page(members, params)
         return {"members": page, "response_metadata": {"next_cursor": cursor}}
+
+    def users_conversations(self, params: JSON) -> JSON:
+        """A person's channels as the bot sees them: public ones they are in, and private ones
+        only where the bot is a member too (Slack hides the rest from a bot token)."""
+        user_id = str(params.get("user") or "")
+        if user_id and user_id not in self.state.users:
+            raise ApiError("user_not_found")
+        wanted = {
+            t.strip() for t in str(params.get("types") or "public_channel").split(",") if t.strip()
+        }
+        exclude_archived = _bool(params.get("exclude_archived", False))
+        found = []
+        for channel in sorted(self.state.channels.values(), key=lambda c: c.id):
+            kind = "private_channel" if channel.is_private else "public_channel"
+            if channel.is_im or kind not in wanted:
+                continue
+            if exclude_archived and channel.is_archived:
+                continue
+            if (user_id or self.state.bot_user_id) not in channel.members:
+                continue
+            if channel.is_private and not self.state.bot_is_member(channel):
+                continue
+            found.append(channel_json(self.state, channel))
+        page, cursor = _page(found, params)
+        return {"channels": page, "response_metadata": {"next_cursor": cursor}}
 
     def conversations_history(self, params: JSON) -> JSON:
         channel = self._member_channel(params)

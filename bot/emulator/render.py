@@ -120,6 +120,8 @@ def message_json(state: WorkspaceState, message: Message) -> JSON:
         data["edited"] = message.edited
     if message.metadata:
         data["metadata"] = message.metadata
+    if message.files:
+        data["files"] = message.files
     return data
 
 

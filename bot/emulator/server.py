@@ -120,7 +120,11 @@ class SlackEmulator:
         self.builder = SignedRequestBuilder(signing_secret, signing_clock or SystemClock())
         self.socket_mode = SocketModeHub(self.state.app_id, timeout=delivery_timeout)
         self.api = WebApi(
-            self.state, bot_token=bot_token, app_token=app_token, socket_url=self._socket_url
+            self.state,
+            bot_token=bot_token,
+            app_token=app_token,
+            socket_url=self._socket_url,
+            upload_url=self._upload_url,
         )
         self.calls: list[Call] = []
         self.deliveries: list[DeliveryResult] = []
@@ -144,6 +148,7 @@ class SlackEmulator:
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/response/{url_id}", self._response_url)
         app.router.add_get("/link/", self.socket_mode.handle)
+        app.router.add_post("/upload/{file_id}", self._upload)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
@@ -183,6 +188,9 @@ class SlackEmulator:
     def _socket_url(self) -> str:
         ticket = self.socket_mode.new_ticket()
         return f"ws://{self.host}:{self.port}/link/?ticket={ticket}&app_id={self.state.app_id}"
+
+    def _upload_url(self, file_id: str) -> str:
+        return f"{self.base_url}/upload/{file_id}"
 
     def response_url(self, url_id: str) -> str:
         return f"{self.base_url}/response/{url_id}"
@@ -368,6 +376,25 @@ class SlackEmulator:
             status=failure.status,
             injected=f"http {failure.status}",
         )
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        """The upload URL of files.getUploadURLExternal: takes the file's raw bytes."""
+        file_id = request.match_info["file_id"]
+        content = await request.read()
+        accepted = self.api.receive_upload(file_id, content)
+        self.calls.append(
+            Call(
+                "upload",
+                {"file_id": file_id, "bytes": len(content)},
+                {"ok": accepted},
+                200 if accepted else 404,
+                self.state.now(),
+            )
+        )
+        self.notify_change()
+        if not accepted:
+            return web.Response(status=404, text="Not Found", content_type="text/plain")
+        return web.Response(text=f"OK - {len(content)}", content_type="text/plain")
 
     async def _response_url(self, request: web.Request) -> web.Response:
         try:

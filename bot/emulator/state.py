@@ -97,6 +97,7 @@ class Message:
     edited: JSON | None = None
     subtype: str | None = None
     metadata: JSON | None = None
+    files: list[JSON] = field(default_factory=list)  # files shared with the message
 
     @property
     def is_reply(self) -> bool:
@@ -140,6 +141,25 @@ class View:
 
 
 @dataclass
+class UploadedFile:
+    """A file the app uploaded (files.getUploadURLExternal, the upload, then
+    files.completeUploadExternal), and where it was shared."""
+
+    id: str
+    name: str
+    length: int
+    title: str = ""
+    content: bytes | None = None  # None until the bytes arrive at the upload URL
+    completed: bool = False
+    channels: list[str] = field(default_factory=list)
+    initial_comment: str = ""
+
+    @property
+    def text(self) -> str:
+        return (self.content or b"").decode("utf-8")
+
+
+@dataclass
 class Trigger:
     id: str
     user_id: str
@@ -179,6 +199,7 @@ class WorkspaceState:
         self.home_views: dict[str, str] = {}
         self.triggers: dict[str, Trigger] = {}
         self.response_urls: dict[str, ResponseUrl] = {}
+        self.files: dict[str, UploadedFile] = {}
         self._last_ts = 0
         self._ids = itertools.count(1)
         self.add_user(

@@ -1,0 +1,259 @@
+"""What the minutes archive looks like in Slack: a channel's list, search results, the
+minutes in full, and the guide.
+
+Pure functions from the plain values in `bot.services.minutes` to Block Kit objects. Showing a
+format's minutes in full is the format's own builder, looked up in `RENDERERS` by source, so
+Lean Coffee minutes look the same here as when the session ended. All user text passes
+through `safe()` before it reaches mrkdwn.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from slack_sdk.models.blocks import Block
+
+from bot.blocks import lean_coffee
+from bot.blocks.common import (
+    MAX_MESSAGE_BLOCKS,
+    button,
+    context,
+    day_text,
+    header,
+    list_words,
+    mention,
+    one_line,
+    plural,
+    safe,
+    section,
+    split_messages,
+)
+from bot.ids import MinutesAction
+from bot.services.lean_coffee_types import LeanCoffeeMinutes
+from bot.services.minutes import (
+    LEAN_COFFEE,
+    RECENT_LIMIT,
+    MinutesEntry,
+    Piece,
+    PieceKind,
+    SearchHit,
+    StoredMinutes,
+)
+from bot.state import MinutesRef
+
+TITLE_CHARS = 100
+PIECE_CHARS = 200
+PEOPLE_SHOWN = 12
+SHOW_BUTTON = "Show minutes"
+
+
+# --- small pieces ----------------------------------------------------------------------------
+
+
+def _title(text: str) -> str:
+    return safe(one_line(text), TITLE_CHARS) or "Untitled"
+
+
+def _people(user_ids: Sequence[str], limit: int = PEOPLE_SHOWN) -> str:
+    shown = [mention(u) for u in user_ids[:limit]]
+    rest = len(user_ids) - len(shown)
+    if rest > 0:
+        shown.append(plural(rest, "other"))
+    return list_words(shown)
+
+
+def _show_button(entry: MinutesEntry) -> Any:
+    return button(SHOW_BUTTON, MinutesAction.SHOW, MinutesRef(m=entry.id).encode())
+
+
+def _entry_text(entry: MinutesEntry, *, where: bool) -> str:
+    place = f" in <#{entry.channel_id}>" if where else ""
+    first = f"*{_title(entry.title)}* · {entry.label}{place} · {day_text(entry.held_on)}"
+    details = [f"facilitated by {mention(entry.facilitator_id)}"]
+    if entry.topic_count:
+        details.append(plural(entry.topic_count, "topic"))
+    if entry.participant_ids:
+        details.append(plural(len(entry.participant_ids), "person", "people"))
+    return f"{first}\n{' · '.join(details)}"
+
+
+# --- a channel's list ------------------------------------------------------------------------
+
+
+def list_blocks(entries: Sequence[MinutesEntry], total: int) -> list[Block]:
+    """The channel's minutes, newest first as given, each with a button to show them."""
+    blocks: list[Block] = [header("Minutes kept in this channel")]
+    if not entries:
+        blocks.append(section(no_minutes_text()))
+        return blocks
+    shown = entries[: min(RECENT_LIMIT, MAX_MESSAGE_BLOCKS - 3)]
+    blocks.extend(section(_entry_text(e, where=False), accessory=_show_button(e)) for e in shown)
+    older = total - len(shown)
+    tip = "Only you can see this. `/minutes export` shares them all here as a file."
+    if older > 0:
+        tip = f"…and {plural(older, 'older set')} of minutes. {tip}"
+    blocks.append(context(tip))
+    return blocks
+
+
+def list_text(entries: Sequence[MinutesEntry]) -> str:
+    if not entries:
+        return no_minutes_text()
+    return f"Minutes kept in this channel: {len(entries)} most recent."
+
+
+def no_minutes_text() -> str:
+    return (
+        "No minutes have been kept in this channel yet. They're saved here when a Lean Coffee "
+        "ends. Type `/minutes some words` to search every community's minutes."
+    )
+
+
+# --- search ----------------------------------------------------------------------------------
+
+
+def _piece_line(piece: Piece) -> str | None:
+    text = safe(one_line(piece.text), PIECE_CHARS)
+    people = list_words([mention(p) for p in piece.people])
+    on_topic = f" on _{_title(piece.topic)}_" if piece.topic else ""
+    if piece.kind == PieceKind.TOPIC:
+        by = f" · proposed by {people}" if people else ""
+        return f"• Topic: *{text}*{by}"
+    if piece.kind == PieceKind.TAKEAWAY:
+        by = f" · from {people}" if people else ""
+        return f"• Takeaway{on_topic}: {text}{by}"
+    if piece.kind == PieceKind.ACTION:
+        by = f" · {people}" if people else ""
+        return f"• Action{on_topic}: {text}{by}"
+    if piece.kind == PieceKind.NOT_REACHED:
+        return f"• Proposed but not reached: *{text}*"
+    return None  # the title is already shown
+
+
+def search_blocks(query: str, hits: Sequence[SearchHit]) -> list[Block]:
+    """Where, when and who: each result's minutes, people and the lines that matched."""
+    blocks: list[Block] = [
+        header(f"Minutes mentioning “{one_line(query)}”"),
+        context(
+            f"{plural(len(hits), 'result')}, best match first, from every community you can see."
+        ),
+    ]
+    for hit in hits:
+        entry = hit.entry
+        who = [f"Facilitated by {mention(entry.facilitator_id)}"]
+        if entry.participant_ids:
+            who.append(f"with {_people(entry.participant_ids)}")
+        text = (
+            f"*{_title(entry.title)}* · {entry.label} in <#{entry.channel_id}> · "
+            f"{day_text(entry.held_on)}\n{' '.join(who)}"
+        )
+        blocks.append(section(text, accessory=_show_button(entry)))
+        lines = [line for line in (_piece_line(p) for p in hit.matches) if line]
+        if lines:
+            blocks.append(section("\n".join(lines)))
+    blocks.append(
+        context("Only you can see this. Say hello to the people named: they've been there.")
+    )
+    return split_messages(blocks)[0]
+
+
+def search_text(query: str, hits: Sequence[SearchHit]) -> str:
+    return f"{plural(len(hits), 'set')} of minutes mention “{safe(one_line(query), 100)}”."
+
+
+def no_results_text(query: str) -> str:
+    return (
+        f"I couldn't find any minutes mentioning all of “{safe(one_line(query), 100)}”. "
+        "Tip: try fewer or shorter words (`/minutes onboarding` finds “onboarding” and "
+        "“onboarded”); every word you type must appear."
+    )
+
+
+# --- in full ---------------------------------------------------------------------------------
+
+
+def _lean_coffee_messages(body: dict[str, Any]) -> list[list[Block]]:
+    return lean_coffee.minutes_messages(LeanCoffeeMinutes.model_validate(body))
+
+
+RENDERERS: dict[str, Callable[[dict[str, Any]], list[list[Block]]]] = {
+    LEAN_COFFEE: _lean_coffee_messages,
+}
+
+
+def full_messages(stored: StoredMinutes) -> list[list[Block]]:
+    """The minutes in full, drawn by their format's builder (a summary when there is none)."""
+    render = RENDERERS.get(stored.entry.source)
+    if render is not None:
+        try:
+            return render(stored.body)
+        except ValueError:
+            pass  # a shape this version cannot read: fall back to the summary
+    entry = stored.entry
+    return [[header(f"Minutes: {one_line(entry.title)}"), section(_entry_text(entry, where=True))]]
+
+
+def full_text(stored: StoredMinutes) -> str:
+    entry = stored.entry
+    return f"Minutes of {_title(entry.title)}, {day_text(entry.held_on)}."
+
+
+# --- export and help -----------------------------------------------------------------------
+
+
+def export_comment(user_id: str, count: int) -> str:
+    """The note posted with the exported file."""
+    return (
+        f"The minutes of this channel as a Markdown file: {plural(count, 'set')}, newest "
+        f"first. Asked for by {mention(user_id)}."
+    )
+
+
+_HELP = [
+    (
+        "*The minutes archive* keeps the minutes of every Lean Coffee (and, soon, meetups "
+        "and health checks) so your community can look back, and so anyone can find who "
+        "in another community has talked a problem through before."
+    ),
+    (
+        "• `/minutes`: list the minutes kept in this channel, newest first. *Show minutes* "
+        "shows one set in full, only to you."
+    ),
+    (
+        "• `/minutes some words`: search the minutes and topics of every community in this "
+        "workspace. Every word must appear; results say where and when, who facilitated, "
+        "who took part and who proposed or wrote what matched, so you know whom to ask. "
+        "Minutes of a private channel are found only by its members. Works anywhere you "
+        "can use `/minutes`; only you see the answer."
+    ),
+    (
+        "• `/minutes export`: share all of this channel's minutes here as a Markdown file, "
+        "newest first, with people's names."
+    ),
+    "• `/minutes help`: show this guide.",
+]
+
+
+def help_blocks() -> list[Block]:
+    return [header("The minutes archive"), *(section(text) for text in _HELP)]
+
+
+def help_text() -> str:
+    return "How to list, search and export minutes with /minutes."
+
+
+__all__ = [
+    "RENDERERS",
+    "export_comment",
+    "full_messages",
+    "full_text",
+    "help_blocks",
+    "help_text",
+    "list_blocks",
+    "list_text",
+    "no_minutes_text",
+    "no_results_text",
+    "search_blocks",
+    "search_text",
+]
