@@ -177,3 +177,42 @@ class HomeAction(StrEnum):
     """`action_id`s of buttons only the Home tab has."""
 
     OPEN_LINK = "home.open_link"  # a link button (Slack still sends a click to acknowledge)
+
+
+class ActionsAction(StrEnum):
+    """`action_id`s on actions, wherever they are shown (reminder DMs, the Home tab, the
+    start of a Lean Coffee, the hand-over pack)."""
+
+    MARK_DONE = "actions.mark_done"  # value: ActionRef
+
+
+class MeetupAction(StrEnum):
+    """`action_id`s on /meetup messages (value: ChatMeetupRef)."""
+
+    POST_ANONYMOUSLY = "meetup.post_anonymously"
+    EXTEND = "meetup.extend"
+    END_NOW = "meetup.end_now"
+    ADD_TAKEAWAY = "meetup.add_takeaway"
+
+
+class MeetupView(StrEnum):
+    """`callback_id`s of /meetup modals."""
+
+    START = "meetup.start"
+    ANONYMOUS = "meetup.anonymous"
+    TAKEAWAY = "meetup.takeaway"
+
+
+class MeetupBlock(StrEnum):
+    """`block_id`s of /meetup modal inputs (their `action_id` is the same string plus `.input`)."""
+
+    PROMPTS = "meetup.prompts"
+    LENGTH = "meetup.length"
+    PACE = "meetup.pace"
+    NUDGES = "meetup.nudges"
+    FACILITATOR = "meetup.facilitator"
+    ANON_PROMPT = "meetup.anon_prompt"
+    ANON_TEXT = "meetup.anon_text"
+    TAKEAWAY_TEXT = "meetup.takeaway_text"
+    ACTION_OWNER = "meetup.action_owner"
+    ACTION_DUE = "meetup.action_due"

@@ -119,3 +119,22 @@ class MinutesRef(CarriedState):
     """Points at one set of minutes in the archive."""
 
     m: int
+
+
+class ActionRef(CarriedState):
+    """Points at one action ("Mark as done" buttons)."""
+
+    a: int
+
+
+class ChatMeetupRef(CarriedState):
+    """Points at one time-boxed chat meetup (buttons on its messages)."""
+
+    m: int
+
+
+class ChatMeetupModal(CarriedState):
+    """`private_metadata` of /meetup modals: the channel, and the meetup once there is one."""
+
+    channel: str
+    m: int | None = None

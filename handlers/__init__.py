@@ -8,9 +8,19 @@ from bot.app import Deps
 
 
 def register_all(app: AsyncApp, deps: Deps) -> None:
+    from bot.jobs import actions as actions_jobs
     from bot.jobs import health_check as health_check_jobs
     from bot.jobs import rota as rota_jobs
-    from handlers import errors, health_check, health_check_reminders, home, lean_coffee, rota
+    from handlers import (
+        actions,
+        errors,
+        health_check,
+        health_check_reminders,
+        home,
+        lean_coffee,
+        meetup,
+        rota,
+    )
     from handlers import minutes as minutes_handlers
 
     errors.register(app, deps)
@@ -22,3 +32,6 @@ def register_all(app: AsyncApp, deps: Deps) -> None:
     health_check_reminders.register(app, deps)
     health_check_jobs.register(deps)
     minutes_handlers.register(app, deps)
+    meetup.register(app, deps)
+    actions.register(app, deps)
+    actions_jobs.register(deps)

@@ -33,6 +33,7 @@ from bot.blocks.lean_coffee_forms import (
 from bot.errors import Conflict, DomainError, InvalidInput
 from bot.ids import LeanCoffeeAction, LeanCoffeeBlock, LeanCoffeeTopicMenu, LeanCoffeeView
 from bot.jobs import lean_coffee as jobs
+from bot.presenters import actions as present_actions
 from bot.presenters import lean_coffee as present
 from bot.services import lean_coffee as service
 from bot.services import rota as rota_service
@@ -236,7 +237,8 @@ def register(app: AsyncApp, deps: Deps) -> None:
             await ack(response_action="errors", errors={LeanCoffeeBlock.TITLE: exc.message})
             return
         await ack()
-        await present.post_board(deps, team_id, session_id)
+        board_ts = await present.post_board(deps, team_id, session_id)
+        await present_actions.post_open_actions(deps, team_id, meta.channel, board_ts)
 
     # --- proposing, editing, withdrawing, merging ----------------------------------------
 

@@ -1,10 +1,12 @@
 """Imports every model module so `Base.metadata` knows every table (alembic, tests)."""
 
 from models import (
+    actions,
     community,
     health_check,
     health_check_jobs,
     lean_coffee,
+    meetup,
     minutes,
     rota,
     rota_reminders,
@@ -14,10 +16,12 @@ from models.base import Base
 
 __all__ = [
     "Base",
+    "actions",
     "community",
     "health_check",
     "health_check_jobs",
     "lean_coffee",
+    "meetup",
     "minutes",
     "rota",
     "rota_reminders",

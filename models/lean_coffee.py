@@ -169,3 +169,6 @@ class LeanCoffeeTakeaway(Base):
     owner_id: Mapped[str | None] = mapped_column(String(32))
     due_date: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime]
+    # An action is open until someone marks it done (see `bot.services.actions`).
+    done_at: Mapped[datetime | None]
+    done_by_id: Mapped[str | None] = mapped_column(String(32))

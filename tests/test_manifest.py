@@ -41,6 +41,12 @@ SCOPES_FOR_METHOD: dict[str, set[str]] = {
     # Called with the App-Level Token, whose connections:write scope is not a bot scope.
     "apps_connections_open": set(),
 }
+# Events hearth subscribes to, and the bot scopes Slack requires for each.
+SCOPES_FOR_EVENT: dict[str, set[str]] = {
+    "app_home_opened": set(),
+    "message.channels": {"channels:history"},
+    "message.groups": {"groups:history"},
+}
 CODE_DIRS = (REPO_ROOT / "bot", REPO_ROOT / "handlers")
 NOT_APP_CODE = (REPO_ROOT / "bot" / "emulator",)
 
@@ -137,6 +143,10 @@ def test_scopes_cover_every_web_api_method_used(manifest: dict[str, Any]) -> Non
     assert not unknown, f"add these methods and their scopes to SCOPES_FOR_METHOD: {unknown}"
 
     needed = set().union(*(SCOPES_FOR_METHOD[method] for method in called))
+    events = manifest["settings"].get("event_subscriptions", {}).get("bot_events", [])
+    unknown_events = set(events) - SCOPES_FOR_EVENT.keys()
+    assert not unknown_events, f"add these events to SCOPES_FOR_EVENT: {unknown_events}"
+    needed |= set().union(*(SCOPES_FOR_EVENT[event] for event in events))
     if manifest["features"].get("slash_commands"):
         needed.add("commands")
     granted = set(manifest["oauth_config"]["scopes"]["bot"])

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from slack_sdk.models.blocks import Block, ButtonElement
 from slack_sdk.models.views import View
 
+from bot.blocks.actions import mark_done_button
 from bot.blocks.common import (
     MAX_BUTTON_TEXT,
     MAX_MODAL_BLOCKS,
@@ -158,7 +159,10 @@ def _action(item: OpenAction) -> Block:
     due = f"Due {day_text(item.due_date)} · " if item.due_date else ""
     text = safe(one_line(item.text), ACTION_TEXT_LIMIT)
     title = safe(one_line(item.session_title), TITLE_LIMIT)
-    return section(f"• {text}\n{due}from _{title}_ in {channel(item.channel_id)}")
+    return section(
+        f"• {text}\n{due}from _{title}_ in {channel(item.channel_id)}",
+        accessory=mark_done_button(item.takeaway_id),
+    )
 
 
 def _actions(view: HomeView) -> list[Block]:

@@ -177,8 +177,16 @@ def _lean_coffee_messages(body: dict[str, Any]) -> list[list[Block]]:
     return lean_coffee.minutes_messages(LeanCoffeeMinutes.model_validate(body))
 
 
+def _meetup_messages(body: dict[str, Any]) -> list[list[Block]]:
+    from bot.blocks import meetup as meetup_blocks
+    from bot.services.meetup import MeetupMinutes
+
+    return meetup_blocks.minutes_messages(MeetupMinutes.model_validate(body))
+
+
 RENDERERS: dict[str, Callable[[dict[str, Any]], list[list[Block]]]] = {
     LEAN_COFFEE: _lean_coffee_messages,
+    "meetup": _meetup_messages,
 }
 
 

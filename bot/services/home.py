@@ -1,5 +1,5 @@
 """What a person's Home tab shows: their communities, their coming turns, the health checks
-waiting for them, their actions and the latest minutes.
+waiting for them, their open actions and the latest minutes.
 
 Every query is scoped by team id and bounded, so publishing a Home stays cheap however big
 the workspace. Which channels the person belongs to is Slack's knowledge, so the caller
@@ -15,12 +15,12 @@ from datetime import date, datetime
 from sqlalchemy import select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.services import actions, rota
 from bot.services import health_check as hc
-from bot.services import rota
 from bot.services.actor import Actor
 from models.community import Community
 from models.health_check import HealthCheck
-from models.lean_coffee import LeanCoffeeSession, LeanCoffeeTakeaway
+from models.lean_coffee import LeanCoffeeSession
 from models.minutes import Minutes
 from models.rota import RotaMember
 
@@ -176,30 +176,21 @@ async def _waiting_checks(
 
 
 async def _open_actions(session: AsyncSession, actor: Actor) -> list[OpenAction]:
-    """Actions the person owns, newest first. They are theirs wherever they were recorded,
-    so they show even if the person has since left that channel."""
-    rows = await session.execute(
-        select(LeanCoffeeTakeaway, LeanCoffeeSession.channel_id, LeanCoffeeSession.title)
-        .join(LeanCoffeeSession, LeanCoffeeSession.id == LeanCoffeeTakeaway.session_id)
-        .where(
-            LeanCoffeeTakeaway.team_id == actor.team_id,
-            LeanCoffeeSession.team_id == actor.team_id,
-            LeanCoffeeTakeaway.is_action.is_(True),
-            LeanCoffeeTakeaway.owner_id == actor.user_id,
-        )
-        .order_by(LeanCoffeeTakeaway.created_at.desc(), LeanCoffeeTakeaway.id.desc())
-        .limit(MAX_ACTIONS)
+    """Open actions the person owns, newest first. They are theirs wherever they were
+    recorded, so they show even if the person has since left that channel."""
+    found = await actions.open_actions(
+        session, actor.team_id, owner_id=actor.user_id, limit=MAX_ACTIONS
     )
     return [
         OpenAction(
-            takeaway_id=takeaway.id,
-            channel_id=channel_id,
-            text=takeaway.text,
-            due_date=takeaway.due_date,
-            created_at=takeaway.created_at,
-            session_title=title,
+            takeaway_id=a.id,
+            channel_id=a.channel_id,
+            text=a.text,
+            due_date=a.due_date,
+            created_at=a.created_at,
+            session_title=a.meeting_title,
         )
-        for takeaway, channel_id, title in rows
+        for a in found
     ]
 
 

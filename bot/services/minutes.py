@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import NotFound
 from bot.services.lean_coffee_types import LeanCoffeeMinutes
+from bot.services.meetup import MeetupMinutes
 from models.lean_coffee import LeanCoffeeSession, LeanCoffeeTopic
 from models.minutes import Minutes
 
@@ -141,9 +142,27 @@ async def _lean_coffee_proposers(session: AsyncSession, session_id: int) -> dict
     return {title: proposer for title, proposer in rows.all()}
 
 
+def _meetup_digest(body: Body) -> Digest:
+    """A chat meetup's prompts are its topics; replies stay in the minutes, not the index."""
+    minutes = MeetupMinutes.model_validate(body)
+    pieces: list[Piece] = [Piece(PieceKind.TITLE, minutes.title)]
+    pieces.extend(Piece(PieceKind.TOPIC, prompt.text) for prompt in minutes.prompts)
+    for takeaway in minutes.takeaways:
+        people = tuple(dict.fromkeys(p for p in (takeaway.author_id, takeaway.owner_id) if p))
+        kind = PieceKind.ACTION if takeaway.owner_id else PieceKind.TAKEAWAY
+        pieces.append(Piece(kind, takeaway.text, people))
+    return Digest(
+        topic_count=len(minutes.prompts),
+        participant_ids=tuple(minutes.participant_ids),
+        pieces=tuple(pieces),
+    )
+
+
 LEAN_COFFEE = "lean_coffee"
+MEETUP = "meetup"
 SOURCES: dict[str, MinutesSource] = {
     LEAN_COFFEE: MinutesSource("Lean Coffee", _lean_coffee_digest, _lean_coffee_proposers),
+    MEETUP: MinutesSource("Chat meetup", _meetup_digest),
 }
 
 

@@ -21,15 +21,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import DomainError
+from bot.services import actions, rota
 from bot.services import community as community_service
-from bot.services import rota
 from bot.services.lean_coffee_types import LeanCoffeeMinutes
 from bot.services.recurrence import zone
 from bot.services.rota import MeetupStatus, Turn, Unavailable
 from models.community import Community
 from models.lean_coffee import (
     LeanCoffeeSession,
-    LeanCoffeeTakeaway,
     LeanCoffeeTopic,
     LeanCoffeeVote,
 )
@@ -506,7 +505,7 @@ async def handover_pack(session: AsyncSession, community: Community) -> Handover
     waiting, waiting_total = await _waiting_topics(session, community)
     return HandoverPack(
         last=await _last_minutes(session, community),
-        actions=await _recent_actions(session, community),
+        actions=await _open_actions(session, community),
         waiting=waiting,
         waiting_total=waiting_total,
     )
@@ -536,21 +535,12 @@ async def _last_minutes(session: AsyncSession, community: Community) -> LastMinu
     )
 
 
-async def _recent_actions(session: AsyncSession, community: Community) -> tuple[OpenAction, ...]:
-    """The channel's latest actions (nothing marks an action done yet, so recent ones)."""
-    rows = await session.execute(
-        select(LeanCoffeeTakeaway, LeanCoffeeTopic.title)
-        .join(LeanCoffeeSession, LeanCoffeeSession.id == LeanCoffeeTakeaway.session_id)
-        .join(LeanCoffeeTopic, LeanCoffeeTopic.id == LeanCoffeeTakeaway.topic_id)
-        .where(
-            LeanCoffeeSession.team_id == community.team_id,
-            LeanCoffeeSession.channel_id == community.channel_id,
-            LeanCoffeeTakeaway.is_action.is_(True),
-        )
-        .order_by(LeanCoffeeTakeaway.created_at.desc(), LeanCoffeeTakeaway.id.desc())
-        .limit(PACK_ACTIONS)
+async def _open_actions(session: AsyncSession, community: Community) -> tuple[OpenAction, ...]:
+    """The channel's actions nobody has marked done yet, newest first."""
+    found = await actions.open_actions(
+        session, community.team_id, community.channel_id, limit=PACK_ACTIONS
     )
-    return tuple(OpenAction(t.text, t.owner_id, t.due_date, title) for t, title in rows)
+    return tuple(OpenAction(a.text, a.owner_id, a.due_date, a.topic_title) for a in found)
 
 
 async def _waiting_topics(

@@ -279,7 +279,7 @@ async def test_unknown_sources_still_list(sessionmaker: Maker) -> None:
             Minutes(
                 team_id=TEAM,
                 channel_id="CNEW",
-                source="meetup",
+                source="retro",
                 source_id=1,
                 title="Chat about pairing",
                 held_on=T0.date(),
@@ -291,6 +291,6 @@ async def test_unknown_sources_still_list(sessionmaker: Maker) -> None:
     async with sessionmaker() as s:
         entries = await service.recent(s, TEAM, "CNEW")
         hits = await service.search(s, TEAM, ["pairing"], can_see=everyone)
-    assert entries[0].label == "Meetup"
+    assert entries[0].label == "Retro"
     assert entries[0].topic_count == 0
     assert [h.entry.title for h in hits] == ["Chat about pairing"]

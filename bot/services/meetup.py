@@ -1,0 +1,694 @@
+"""The rules of time-boxed chat meetups: starting, the timed steps, replies, ending, minutes.
+
+A meetup is a protocol, not just a thread: prompts come out on a pace, nudges keep it moving,
+and at the end the replies heard while it ran become minutes (who spoke how often, what was
+said except what was marked off the record). Replies are heard as they are posted (Slack's
+`message` events in the prompts' threads), so nothing has to page through thread history at
+the close, and a reply posted after the close is simply not recorded.
+
+Nothing here talks to Slack; times come from the caller's clock.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from bot.services import community as community_service
+from bot.services.actor import Actor
+from bot.services.scheduling import claim
+from models.meetup import (
+    ChatMeetup,
+    ChatMeetupPrompt,
+    ChatMeetupReply,
+    ChatMeetupTakeaway,
+    ChatMeetupTimer,
+)
+from models.minutes import Minutes
+
+MINUTES_SOURCE = "meetup"
+DEFAULT_LENGTH_MINUTES = 30
+MIN_LENGTH_MINUTES = 5
+MAX_LENGTH_MINUTES = 480
+MAX_PROMPTS = 10
+PROMPT_MAX = 1000
+REPLY_MAX = 4000
+TAKEAWAY_MAX = 1000
+EXTEND_MINUTES = 10
+FINAL_NUDGE_MINUTES = 5
+MAX_POST_ATTEMPTS = 5
+RETRY_SECONDS = 30
+# A reply starting with one of these stays out of the minutes (it still counts as airtime).
+OFF_RECORD_MARKERS = ("(off the record)", "(otr)")
+
+RUNNING = "running"
+ENDED = "ended"
+
+
+class TimerKind:
+    RELEASE = "release"
+    NUDGE = "nudge"
+    CLOSE = "close"
+
+
+@dataclass(frozen=True)
+class StartOptions:
+    prompts: tuple[str, ...]
+    length_minutes: int = DEFAULT_LENGTH_MINUTES
+    pace_minutes: int = 0  # 0: every prompt at the start
+    nudge_half_time: bool = True
+    nudge_five_before: bool = True
+    facilitator_id: str | None = None
+
+
+@dataclass(frozen=True)
+class PromptView:
+    id: int
+    position: int
+    text: str
+    release_at: datetime
+    message_ts: str | None
+
+
+@dataclass(frozen=True)
+class MeetupState:
+    """A snapshot of a meetup for the block builders."""
+
+    id: int
+    channel_id: str
+    facilitator_id: str
+    status: str
+    length_minutes: int
+    pace_minutes: int
+    started_at: datetime
+    ends_at: datetime
+    ended_at: datetime | None
+    opening_ts: str | None
+    prompts: tuple[PromptView, ...]
+
+    @property
+    def released(self) -> tuple[PromptView, ...]:
+        return tuple(p for p in self.prompts if p.message_ts is not None)
+
+
+@dataclass(frozen=True)
+class DueTimer:
+    timer_id: int
+    team_id: str
+    meetup_id: int
+    due_at: datetime
+
+
+@dataclass(frozen=True)
+class ClaimedTimer:
+    timer_id: int
+    kind: str
+    meetup_id: int
+    prompt_id: int | None
+    minutes_before_end: int | None
+
+
+class MinutesReply(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    author_id: str | None  # None: posted anonymously
+    text: str
+
+
+class MinutesPrompt(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    text: str
+    replies: tuple[MinutesReply, ...]
+    off_record: int  # replies left out because they were marked off the record
+
+
+class Airtime(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    user_id: str
+    replies: int
+
+
+class MinutesTakeaway(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    text: str
+    author_id: str
+    owner_id: str | None = None
+    due_date: date | None = None
+
+
+class MeetupMinutes(BaseModel):
+    """The minutes of one chat meetup: stored as JSON, drawn by the block builder."""
+
+    model_config = ConfigDict(frozen=True)
+
+    meetup_id: int
+    channel_id: str
+    title: str
+    held_on: date
+    started_at: datetime
+    ended_at: datetime
+    facilitator_id: str
+    participant_ids: tuple[str, ...]
+    airtime: tuple[Airtime, ...]  # most replies first
+    anonymous_replies: int
+    prompts: tuple[MinutesPrompt, ...]
+    takeaways: tuple[MinutesTakeaway, ...] = ()
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+def is_off_record(text: str) -> bool:
+    return text.strip().casefold().startswith(OFF_RECORD_MARKERS)
+
+
+async def running_meetup(session: AsyncSession, team_id: str, channel_id: str) -> ChatMeetup | None:
+    return await session.scalar(
+        select(ChatMeetup).where(
+            ChatMeetup.team_id == team_id,
+            ChatMeetup.channel_id == channel_id,
+            ChatMeetup.status == RUNNING,
+        )
+    )
+
+
+async def get_meetup(session: AsyncSession, team_id: str, meetup_id: int) -> ChatMeetup:
+    meetup = await session.scalar(
+        select(ChatMeetup).where(ChatMeetup.id == meetup_id, ChatMeetup.team_id == team_id)
+    )
+    if meetup is None:
+        raise NotFound("I can't find that meetup any more.")
+    return meetup
+
+
+async def prompts_of(session: AsyncSession, meetup_id: int) -> list[ChatMeetupPrompt]:
+    rows = await session.scalars(
+        select(ChatMeetupPrompt)
+        .where(ChatMeetupPrompt.meetup_id == meetup_id)
+        .order_by(ChatMeetupPrompt.position)
+    )
+    return list(rows)
+
+
+async def state_of(session: AsyncSession, meetup: ChatMeetup) -> MeetupState:
+    prompts = await prompts_of(session, meetup.id)
+    return MeetupState(
+        id=meetup.id,
+        channel_id=meetup.channel_id,
+        facilitator_id=meetup.facilitator_id,
+        status=meetup.status,
+        length_minutes=meetup.length_minutes,
+        pace_minutes=meetup.pace_minutes,
+        started_at=meetup.started_at,
+        ends_at=meetup.ends_at,
+        ended_at=meetup.ended_at,
+        opening_ts=meetup.opening_ts,
+        prompts=tuple(
+            PromptView(p.id, p.position, p.text, p.release_at, p.message_ts) for p in prompts
+        ),
+    )
+
+
+# --- starting --------------------------------------------------------------------------------
+
+
+def check_options(options: StartOptions) -> None:
+    """Refuse what cannot run; `field` names the modal input to show the message under."""
+    prompts = [p.strip() for p in options.prompts if p.strip()]
+    if not prompts:
+        raise InvalidInput("Add at least one prompt: one per line.", field="prompts")
+    if len(prompts) > MAX_PROMPTS:
+        raise InvalidInput(f"Up to {MAX_PROMPTS} prompts, please: one per line.", field="prompts")
+    if any(len(p) > PROMPT_MAX for p in prompts):
+        raise InvalidInput(
+            f"Each prompt can be up to {PROMPT_MAX} characters. Shorten the long one.",
+            field="prompts",
+        )
+    if not MIN_LENGTH_MINUTES <= options.length_minutes <= MAX_LENGTH_MINUTES:
+        raise InvalidInput(
+            f"A meetup lasts between {MIN_LENGTH_MINUTES} and {MAX_LENGTH_MINUTES} minutes.",
+            field="length",
+        )
+    if options.pace_minutes < 0:
+        raise InvalidInput("The pace can't be negative.", field="pace")
+    if options.pace_minutes * (len(prompts) - 1) >= options.length_minutes:
+        raise InvalidInput(
+            f"At one prompt every {options.pace_minutes} min, the last one would come out "
+            "after the meetup ends. Release them faster, or make the meetup longer.",
+            field="pace",
+        )
+
+
+def nudge_offsets(options: StartOptions) -> list[int]:
+    """Minutes before the end at which to nudge, latest nudge last."""
+    offsets: set[int] = set()
+    if options.nudge_half_time and options.length_minutes >= 2:
+        offsets.add(options.length_minutes // 2)
+    if options.nudge_five_before and options.length_minutes > FINAL_NUDGE_MINUTES:
+        offsets.add(FINAL_NUDGE_MINUTES)
+    return sorted(offsets, reverse=True)
+
+
+async def start(
+    session: AsyncSession, actor: Actor, channel_id: str, options: StartOptions, now: datetime
+) -> ChatMeetup:
+    """Open a meetup and plan its timed steps (releases, nudges, the close)."""
+    check_options(options)
+    if await running_meetup(session, actor.team_id, channel_id) is not None:
+        raise Conflict(
+            "A chat meetup is already running in this channel. "
+            "Join in its threads, or wait until it ends to start another."
+        )
+    ends_at = now + timedelta(minutes=options.length_minutes)
+    meetup = ChatMeetup(
+        team_id=actor.team_id,
+        channel_id=channel_id,
+        facilitator_id=options.facilitator_id or actor.user_id,
+        started_by_id=actor.user_id,
+        status=RUNNING,
+        length_minutes=options.length_minutes,
+        pace_minutes=options.pace_minutes,
+        started_at=now,
+        ends_at=ends_at,
+    )
+    try:
+        async with session.begin_nested():
+            session.add(meetup)
+            await session.flush()
+    except IntegrityError:
+        raise Conflict(
+            "A chat meetup was just started in this channel by someone else. Join in there!"
+        ) from None
+    texts = [p.strip() for p in options.prompts if p.strip()]
+    for position, text in enumerate(texts, start=1):
+        release_at = now + timedelta(minutes=options.pace_minutes * (position - 1))
+        prompt = ChatMeetupPrompt(
+            meetup_id=meetup.id, position=position, text=text, release_at=release_at
+        )
+        session.add(prompt)
+        await session.flush()
+        session.add(
+            ChatMeetupTimer(
+                meetup_id=meetup.id,
+                kind=TimerKind.RELEASE,
+                prompt_id=prompt.id,
+                due_at=release_at,
+            )
+        )
+    for before in nudge_offsets(options):
+        session.add(
+            ChatMeetupTimer(
+                meetup_id=meetup.id,
+                kind=TimerKind.NUDGE,
+                minutes_before_end=before,
+                due_at=ends_at - timedelta(minutes=before),
+            )
+        )
+    session.add(ChatMeetupTimer(meetup_id=meetup.id, kind=TimerKind.CLOSE, due_at=ends_at))
+    await session.flush()
+    return meetup
+
+
+async def set_opening_ts(session: AsyncSession, meetup_id: int, ts: str) -> None:
+    await session.execute(
+        update(ChatMeetup).where(ChatMeetup.id == meetup_id).values(opening_ts=ts)
+    )
+
+
+async def set_minutes_ts(session: AsyncSession, meetup_id: int, ts: str) -> None:
+    await session.execute(
+        update(ChatMeetup).where(ChatMeetup.id == meetup_id).values(minutes_ts=ts)
+    )
+    await session.execute(
+        update(Minutes)
+        .where(Minutes.source == MINUTES_SOURCE, Minutes.source_id == meetup_id)
+        .values(posted_ts=ts)
+    )
+
+
+async def set_prompt_ts(session: AsyncSession, prompt_id: int, ts: str) -> None:
+    await session.execute(
+        update(ChatMeetupPrompt).where(ChatMeetupPrompt.id == prompt_id).values(message_ts=ts)
+    )
+
+
+# --- timed steps -----------------------------------------------------------------------------
+
+
+async def due_timers(session: AsyncSession) -> list[DueTimer]:
+    """Every timed step not yet done, of meetups still running."""
+    rows = await session.execute(
+        select(ChatMeetupTimer.id, ChatMeetup.team_id, ChatMeetup.id, ChatMeetupTimer.due_at)
+        .join(ChatMeetup, ChatMeetup.id == ChatMeetupTimer.meetup_id)
+        .where(ChatMeetupTimer.done_at.is_(None), ChatMeetup.status == RUNNING)
+        .order_by(ChatMeetupTimer.due_at, ChatMeetupTimer.id)
+    )
+    return [DueTimer(*row) for row in rows.all()]
+
+
+async def claim_timer(
+    session: AsyncSession, team_id: str, timer_id: int, now: datetime
+) -> ClaimedTimer | None:
+    """Claim a step that is due; None when it is not due, already done, or the meetup ended.
+
+    The claim is keyed by the step and its due time, so a retry (a new due time) is a new
+    occurrence, and the same firing seen by two processes acts once."""
+    row = (
+        await session.execute(
+            select(ChatMeetupTimer, ChatMeetup)
+            .join(ChatMeetup, ChatMeetup.id == ChatMeetupTimer.meetup_id)
+            .where(ChatMeetupTimer.id == timer_id, ChatMeetup.team_id == team_id)
+        )
+    ).first()
+    if row is None:
+        return None
+    timer, meetup = row
+    if timer.done_at is not None or meetup.status != RUNNING or timer.due_at > now:
+        return None
+    if not await claim(session, f"meetup.timer:{timer.id}", timer.due_at.isoformat(), now):
+        return None
+    timer.done_at = now
+    timer.attempts += 1
+    await session.flush()
+    return ClaimedTimer(timer.id, timer.kind, meetup.id, timer.prompt_id, timer.minutes_before_end)
+
+
+async def timer_failed(session: AsyncSession, timer_id: int, now: datetime) -> bool:
+    """A step's post did not reach Slack: plan another attempt after a back-off (a few times).
+
+    Returns whether it will be tried again."""
+    timer = await session.get(ChatMeetupTimer, timer_id)
+    if timer is None or timer.attempts >= MAX_POST_ATTEMPTS:
+        return False
+    timer.done_at = None
+    timer.due_at = now + timedelta(seconds=RETRY_SECONDS * 2 ** (timer.attempts - 1))
+    await session.flush()
+    return True
+
+
+# --- replies ---------------------------------------------------------------------------------
+
+
+async def _prompt_in_thread(
+    session: AsyncSession, team_id: str, channel_id: str, thread_ts: str
+) -> ChatMeetupPrompt | None:
+    return await session.scalar(
+        select(ChatMeetupPrompt)
+        .join(ChatMeetup, ChatMeetup.id == ChatMeetupPrompt.meetup_id)
+        .where(
+            ChatMeetup.team_id == team_id,
+            ChatMeetup.channel_id == channel_id,
+            ChatMeetup.status == RUNNING,
+            ChatMeetupPrompt.message_ts == thread_ts,
+        )
+    )
+
+
+async def _store_reply(
+    session: AsyncSession,
+    prompt: ChatMeetupPrompt,
+    message_ts: str,
+    author_id: str | None,
+    text: str,
+    now: datetime,
+) -> bool:
+    off_record = is_off_record(text)
+    try:
+        async with session.begin_nested():
+            session.add(
+                ChatMeetupReply(
+                    meetup_id=prompt.meetup_id,
+                    prompt_id=prompt.id,
+                    message_ts=message_ts,
+                    author_id=author_id,
+                    text="" if off_record else text[:REPLY_MAX],
+                    off_record=off_record,
+                    created_at=now,
+                )
+            )
+            await session.flush()
+    except IntegrityError:
+        return False  # Slack delivered the same message twice
+    return True
+
+
+async def record_reply(
+    session: AsyncSession,
+    team_id: str,
+    channel_id: str,
+    thread_ts: str,
+    message_ts: str,
+    user_id: str,
+    text: str,
+    now: datetime,
+) -> bool:
+    """Note a reply in a running meetup's prompt thread; False when it is not one (another
+    thread, a meetup that has ended, a repeat delivery)."""
+    prompt = await _prompt_in_thread(session, team_id, channel_id, thread_ts)
+    if prompt is None:
+        return False
+    return await _store_reply(session, prompt, message_ts, user_id, text, now)
+
+
+async def anonymous_target(
+    session: AsyncSession, team_id: str, meetup_id: int, prompt_id: int
+) -> tuple[str, str]:
+    """Where an anonymous post goes: (channel, thread). Refused once the meetup has ended."""
+    meetup = await get_meetup(session, team_id, meetup_id)
+    if meetup.status != RUNNING:
+        raise Conflict("This meetup has ended, so its threads are closed to new posts.")
+    prompt = await session.scalar(
+        select(ChatMeetupPrompt).where(
+            ChatMeetupPrompt.id == prompt_id, ChatMeetupPrompt.meetup_id == meetup.id
+        )
+    )
+    if prompt is None or prompt.message_ts is None:
+        raise InvalidInput("That prompt isn't out yet. Pick one that is.", field="anon_prompt")
+    return meetup.channel_id, prompt.message_ts
+
+
+async def record_anonymous(
+    session: AsyncSession,
+    team_id: str,
+    meetup_id: int,
+    prompt_id: int,
+    message_ts: str,
+    text: str,
+    now: datetime,
+) -> bool:
+    """Note a post made through hearth for someone: stored with no author at all."""
+    meetup = await get_meetup(session, team_id, meetup_id)
+    prompt = await session.get(ChatMeetupPrompt, prompt_id)
+    if meetup.status != RUNNING or prompt is None or prompt.meetup_id != meetup.id:
+        return False
+    return await _store_reply(session, prompt, message_ts, None, text, now)
+
+
+# --- steering --------------------------------------------------------------------------------
+
+
+async def _require_steer(
+    session: AsyncSession, actor: Actor, meetup: ChatMeetup, doing: str
+) -> None:
+    """The facilitator, a lead of the channel's community, or a workspace admin."""
+    if actor.user_id == meetup.facilitator_id:
+        return
+    community = await community_service.find_community(session, meetup.team_id, meetup.channel_id)
+    if community is not None and actor.user_id in await community_service.leads(session, community):
+        return
+    if await actor.is_admin():
+        return
+    raise NotAllowed(
+        f"Only the facilitator, <@{meetup.facilitator_id}>, or one of the community's leads "
+        f"can {doing}."
+    )
+
+
+async def extend(
+    session: AsyncSession, actor: Actor, meetup: ChatMeetup, now: datetime
+) -> ChatMeetup:
+    """Give the meetup more time: the close and the nudges still to come move with the end."""
+    if meetup.status != RUNNING:
+        raise Conflict("This meetup has already ended.")
+    await _require_steer(session, actor, meetup, "extend the meetup")
+    shift = timedelta(minutes=EXTEND_MINUTES)
+    meetup.ends_at = meetup.ends_at + shift
+    meetup.length_minutes = meetup.length_minutes + EXTEND_MINUTES
+    pending = await session.scalars(
+        select(ChatMeetupTimer).where(
+            ChatMeetupTimer.meetup_id == meetup.id,
+            ChatMeetupTimer.done_at.is_(None),
+            ChatMeetupTimer.kind.in_((TimerKind.NUDGE, TimerKind.CLOSE)),
+        )
+    )
+    for timer in pending:
+        timer.due_at = timer.due_at + shift
+    await session.flush()
+    return meetup
+
+
+async def end(
+    session: AsyncSession,
+    team_id: str,
+    meetup_id: int,
+    now: datetime,
+    *,
+    actor: Actor | None = None,
+) -> MeetupMinutes:
+    """End the meetup (early for a facilitator or lead, or by itself when time is up) and keep
+    its minutes. Exactly one caller ends it; others are told it has ended already."""
+    meetup = await get_meetup(session, team_id, meetup_id)
+    if meetup.status != RUNNING:
+        raise Conflict("This meetup has already ended: its minutes are in the channel.")
+    if actor is not None:
+        await _require_steer(session, actor, meetup, "end the meetup early")
+    changed = await session.execute(
+        update(ChatMeetup)
+        .where(ChatMeetup.id == meetup.id, ChatMeetup.status == RUNNING)
+        .values(status=ENDED, ended_at=now, ended_by_id=actor.user_id if actor else None)
+        .execution_options(synchronize_session=False)
+    )
+    if changed.rowcount != 1:  # type: ignore[attr-defined]
+        raise Conflict("This meetup has already ended: its minutes are in the channel.")
+    await session.execute(
+        update(ChatMeetupTimer)
+        .where(ChatMeetupTimer.meetup_id == meetup.id, ChatMeetupTimer.done_at.is_(None))
+        .values(done_at=now)
+    )
+    await session.refresh(meetup)
+    minutes = await _minutes(session, meetup, now)
+    session.add(
+        Minutes(
+            team_id=meetup.team_id,
+            channel_id=meetup.channel_id,
+            source=MINUTES_SOURCE,
+            source_id=meetup.id,
+            title=minutes.title,
+            held_on=minutes.held_on,
+            facilitator_id=meetup.facilitator_id,
+            body=minutes.model_dump(mode="json"),
+            created_at=now,
+        )
+    )
+    await session.flush()
+    return minutes
+
+
+def title_of(prompts: list[ChatMeetupPrompt]) -> str:
+    first = " ".join(prompts[0].text.split()) if prompts else ""
+    title = f"Chat meetup: {first}" if first else "Chat meetup"
+    return title if len(title) <= 200 else title[:199] + "…"
+
+
+async def _minutes(session: AsyncSession, meetup: ChatMeetup, now: datetime) -> MeetupMinutes:
+    prompts = await prompts_of(session, meetup.id)
+    replies = list(
+        await session.scalars(
+            select(ChatMeetupReply)
+            .where(ChatMeetupReply.meetup_id == meetup.id)
+            .order_by(ChatMeetupReply.message_ts, ChatMeetupReply.id)
+        )
+    )
+    counts = Counter(r.author_id for r in replies if r.author_id is not None)
+    first_seen = {}
+    for reply in replies:
+        if reply.author_id is not None:
+            first_seen.setdefault(reply.author_id, len(first_seen))
+    participants = [meetup.facilitator_id] + [u for u in first_seen if u != meetup.facilitator_id]
+    airtime = sorted(counts.items(), key=lambda item: (-item[1], first_seen[item[0]]))
+    return MeetupMinutes(
+        meetup_id=meetup.id,
+        channel_id=meetup.channel_id,
+        title=title_of(prompts),
+        held_on=meetup.started_at.date(),
+        started_at=meetup.started_at,
+        ended_at=meetup.ended_at or now,
+        facilitator_id=meetup.facilitator_id,
+        participant_ids=tuple(participants),
+        airtime=tuple(Airtime(user_id=u, replies=n) for u, n in airtime),
+        anonymous_replies=sum(1 for r in replies if r.author_id is None),
+        prompts=tuple(
+            MinutesPrompt(
+                text=p.text,
+                replies=tuple(
+                    MinutesReply(author_id=r.author_id, text=r.text)
+                    for r in replies
+                    if r.prompt_id == p.id and not r.off_record
+                ),
+                off_record=sum(1 for r in replies if r.prompt_id == p.id and r.off_record),
+            )
+            for p in prompts
+            if p.message_ts is not None
+        ),
+    )
+
+
+async def stored_minutes(session: AsyncSession, team_id: str, meetup_id: int) -> MeetupMinutes:
+    row = await session.scalar(
+        select(Minutes).where(
+            Minutes.team_id == team_id,
+            Minutes.source == MINUTES_SOURCE,
+            Minutes.source_id == meetup_id,
+        )
+    )
+    if row is None:
+        raise NotFound("I can't find the minutes of that meetup.")
+    return MeetupMinutes.model_validate(row.body)
+
+
+async def add_takeaway(
+    session: AsyncSession,
+    actor: Actor,
+    meetup_id: int,
+    text: str,
+    now: datetime,
+    *,
+    owner_id: str | None = None,
+    due_date: date | None = None,
+) -> MeetupMinutes:
+    """Add a takeaway (an action when it has an owner) to an ended meetup's minutes."""
+    text = text.strip()
+    if not text:
+        raise InvalidInput("Write the takeaway or action first.", field="takeaway_text")
+    if len(text) > TAKEAWAY_MAX:
+        raise InvalidInput(f"Keep it under {TAKEAWAY_MAX} characters.", field="takeaway_text")
+    if due_date is not None and owner_id is None:
+        raise InvalidInput("Pick who will do it, or leave the date empty.", field="action_owner")
+    if due_date is not None and due_date < now.date():
+        raise InvalidInput("Pick a due date from today on.", field="action_due")
+    meetup = await get_meetup(session, actor.team_id, meetup_id)
+    if meetup.status != ENDED:
+        raise Conflict("Takeaways are added to the minutes once the meetup has ended.")
+    session.add(
+        ChatMeetupTakeaway(
+            meetup_id=meetup.id,
+            author_id=actor.user_id,
+            text=text,
+            owner_id=owner_id,
+            due_date=due_date,
+            created_at=now,
+        )
+    )
+    row = await session.scalar(
+        select(Minutes).where(Minutes.source == MINUTES_SOURCE, Minutes.source_id == meetup.id)
+    )
+    if row is None:
+        raise NotFound("I can't find the minutes of that meetup.")
+    minutes = MeetupMinutes.model_validate(row.body)
+    takeaway = MinutesTakeaway(
+        text=text, author_id=actor.user_id, owner_id=owner_id, due_date=due_date
+    )
+    minutes = minutes.model_copy(update={"takeaways": (*minutes.takeaways, takeaway)})
+    row.body = minutes.model_dump(mode="json")
+    await session.flush()
+    return minutes

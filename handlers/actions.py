@@ -1,0 +1,70 @@
+""" "Mark as done" on an action, wherever the action is shown: the owner's reminder, the Home
+tab, the list at the start of a Lean Coffee, the facilitator's hand-over pack.
+
+The message the click came from is redrawn with the action shown as done (a direct message's
+button becomes "Done ✓"); on the Home tab, the Home is republished with a thank-you on top.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.app import Deps
+from bot.blocks import actions as blocks
+from bot.blocks.common import mention, one_line, safe
+from bot.ids import ActionsAction
+from bot.services import actions
+from bot.state import ActionRef
+from handlers.home import from_home
+from handlers.slack_payloads import Body, actor_for, team_of, user_of
+
+logger = logging.getLogger(__name__)
+
+QUOTE_LIMIT = 100
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    @app.action(ActionsAction.MARK_DONE)
+    async def mark_done_clicked(
+        ack: AsyncAck, body: Body, action: Body, client: AsyncWebClient, respond: AsyncRespond
+    ) -> None:
+        await ack()
+        value = str(action.get("value") or "")
+        ref = ActionRef.decode(value)
+        actor = actor_for(client, team_of(body), user_of(body))
+        async with deps.sessionmaker.begin() as session:
+            done = await actions.mark_done(session, actor, ref.a, deps.clock.now())
+        what = f"“{safe(one_line(done.action.text), QUOTE_LIMIT)}”"
+        if done.already:
+            by = mention(done.action.done_by_id) if done.action.done_by_id else "someone"
+            notice = f"{what} was already marked done by {by}. Nothing more to do!"
+        else:
+            notice = f"Thank you! {what} is marked as done."
+        if from_home(body):
+            await respond(text=notice)  # republishes the Home with the note on top
+            return
+        await redraw(client, body, value, done.action.done_by_id, user_of(body))
+        if done.already:
+            await respond(text=notice, response_type="ephemeral", replace_original=False)
+
+    async def redraw(
+        client: AsyncWebClient, body: Body, value: str, done_by: str | None, clicker: str
+    ) -> None:
+        """Show the action as done in the message the click came from."""
+        message = body.get("message") or {}
+        channel = (body.get("channel") or {}).get("id")
+        if not message.get("blocks") or not channel or not message.get("ts"):
+            return
+        in_dm = str(channel).startswith("D")
+        note = blocks.DONE if in_dm and done_by == clicker else blocks.done_note(done_by)
+        redrawn = blocks.with_action_done(message["blocks"], value, note)
+        try:
+            await client.chat_update(
+                channel=channel, ts=message["ts"], text=message.get("text") or "", blocks=redrawn
+            )
+        except SlackApiError as exc:
+            logger.warning("Could not redraw a message after an action was done: %s", exc)

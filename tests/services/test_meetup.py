@@ -1,0 +1,157 @@
+"""Chat meetup rules on a real database (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.errors import Conflict, InvalidInput, NotAllowed
+from bot.services import meetup as service
+from bot.services import minutes as archive
+from bot.services.actor import Actor
+from bot.services.meetup import StartOptions, TimerKind
+from models.meetup import ChatMeetupTimer
+
+NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+TEAM, CHANNEL = "T1", "C1"
+ALICE = Actor(team_id=TEAM, user_id="UALICE")
+BOB = Actor(team_id=TEAM, user_id="UBOB")
+
+
+async def _start(session: AsyncSession, **options: object) -> int:
+    values: dict[str, object] = {"prompts": ("One", "Two", "Three"), **options}
+    meetup = await service.start(session, ALICE, CHANNEL, StartOptions(**values), NOW)  # type: ignore[arg-type]
+    return meetup.id
+
+
+async def _timers(session: AsyncSession, meetup_id: int) -> list[tuple[str, datetime]]:
+    rows = await session.scalars(
+        select(ChatMeetupTimer)
+        .where(ChatMeetupTimer.meetup_id == meetup_id)
+        .order_by(ChatMeetupTimer.due_at, ChatMeetupTimer.id)
+    )
+    return [(t.kind, t.due_at) for t in rows]
+
+
+async def test_start_plans_releases_nudges_and_the_close(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    async with sessionmaker.begin() as session:
+        meetup_id = await _start(session, length_minutes=30, pace_minutes=10)
+        timers = await _timers(session, meetup_id)
+    minutes = timedelta(minutes=1)
+    assert timers == [
+        (TimerKind.RELEASE, NOW),
+        (TimerKind.RELEASE, NOW + 10 * minutes),
+        (TimerKind.NUDGE, NOW + 15 * minutes),
+        (TimerKind.RELEASE, NOW + 20 * minutes),
+        (TimerKind.NUDGE, NOW + 25 * minutes),
+        (TimerKind.CLOSE, NOW + 30 * minutes),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("options", "field"),
+    [
+        ({"prompts": ("  ",)}, "prompts"),
+        ({"length_minutes": 4}, "length"),
+        ({"length_minutes": 481}, "length"),
+        ({"length_minutes": 10, "pace_minutes": 5}, "pace"),
+    ],
+)
+async def test_bad_options_are_refused(
+    sessionmaker: async_sessionmaker[AsyncSession], options: dict[str, object], field: str
+) -> None:
+    async with sessionmaker.begin() as session:
+        with pytest.raises(InvalidInput) as caught:
+            await _start(session, **options)
+    assert caught.value.field == field
+
+
+async def test_one_running_meetup_per_channel(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    async with sessionmaker.begin() as session:
+        await _start(session)
+    async with sessionmaker.begin() as session:
+        with pytest.raises(Conflict):
+            await _start(session)
+
+
+async def test_a_timer_is_claimed_once(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    async with sessionmaker.begin() as session:
+        meetup_id = await _start(session)
+        due = [d for d in await service.due_timers(session) if d.meetup_id == meetup_id]
+    first = due[0]
+    async with sessionmaker.begin() as session:
+        assert await service.claim_timer(session, TEAM, first.timer_id, NOW) is not None
+    async with sessionmaker.begin() as session:
+        assert await service.claim_timer(session, TEAM, first.timer_id, NOW) is None
+    # A failed post is planned again later, as a new occurrence.
+    async with sessionmaker.begin() as session:
+        assert await service.timer_failed(session, first.timer_id, NOW)
+    async with sessionmaker.begin() as session:
+        assert await service.claim_timer(session, TEAM, first.timer_id, NOW) is None  # not yet
+        later = NOW + timedelta(minutes=1)
+        assert await service.claim_timer(session, TEAM, first.timer_id, later) is not None
+
+
+async def test_replies_airtime_and_off_the_record(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    async with sessionmaker.begin() as session:
+        meetup_id = await _start(session, prompts=("Only",))
+        prompt = (await service.prompts_of(session, meetup_id))[0]
+        await service.set_prompt_ts(session, prompt.id, "100.1")
+    async with sessionmaker.begin() as session:
+        assert await service.record_reply(
+            session, TEAM, CHANNEL, "100.1", "101.1", "UBOB", "Hi", NOW
+        )
+        # Slack repeating a delivery is not a second reply.
+        assert not await service.record_reply(
+            session, TEAM, CHANNEL, "100.1", "101.1", "UBOB", "Hi", NOW
+        )
+        assert await service.record_reply(
+            session, TEAM, CHANNEL, "100.1", "102.1", "UBOB", "(Off the record) secret", NOW
+        )
+        assert not await service.record_reply(
+            session, TEAM, CHANNEL, "999.9", "103.1", "UBOB", "another thread", NOW
+        )
+    async with sessionmaker.begin() as session:
+        with pytest.raises(NotAllowed):
+            await service.end(session, TEAM, meetup_id, NOW, actor=BOB)
+    async with sessionmaker.begin() as session:
+        minutes = await service.end(session, TEAM, meetup_id, NOW, actor=ALICE)
+    assert [(a.user_id, a.replies) for a in minutes.airtime] == [("UBOB", 2)]
+    assert [r.text for r in minutes.prompts[0].replies] == ["Hi"]
+    assert minutes.prompts[0].off_record == 1
+    async with sessionmaker.begin() as session:
+        # After the close nothing more is heard, and it cannot end twice.
+        assert not await service.record_reply(
+            session, TEAM, CHANNEL, "100.1", "104.1", "UBOB", "late", NOW
+        )
+        with pytest.raises(Conflict):
+            await service.end(session, TEAM, meetup_id, NOW)
+        hits = await archive.search(session, TEAM, ["only"], can_see=_anyone)
+    assert [hit.entry.label for hit in hits] == ["Chat meetup"]
+
+
+async def _anyone(_channel: str) -> bool:
+    return True
+
+
+async def test_extending_moves_the_close_and_pending_nudges(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    async with sessionmaker.begin() as session:
+        meetup_id = await _start(session, length_minutes=30)
+        meetup = await service.get_meetup(session, TEAM, meetup_id)
+        with pytest.raises(NotAllowed):
+            await service.extend(session, BOB, meetup, NOW)
+        await service.extend(session, ALICE, meetup, NOW)
+        timers = await _timers(session, meetup_id)
+    assert (TimerKind.CLOSE, NOW + timedelta(minutes=40)) in timers
+    assert (TimerKind.NUDGE, NOW + timedelta(minutes=35)) in timers
