@@ -21,11 +21,13 @@ from slack_sdk.models.blocks import (
     ContextBlock,
     DividerBlock,
     HeaderBlock,
+    InputBlock,
     InteractiveElement,
     MarkdownTextObject,
     Option,
     PlainTextObject,
     SectionBlock,
+    UserSelectElement,
 )
 from slack_sdk.models.views import View
 
@@ -404,3 +406,19 @@ def state_user(values: Mapping[str, Any], block: StrEnum | str) -> str | None:
 def state_date(values: Mapping[str, Any], block: StrEnum | str) -> str | None:
     """The `YYYY-MM-DD` day chosen in a datepicker."""
     return input_state(values, block).get("selected_date") or None
+
+
+def facilitator_input(block_id: StrEnum, facilitator_id: str | None, *, from_rota: bool) -> Block:
+    """Who facilitates a session or meetup: preset to the starter, or to whoever's turn it is
+    on the rota (then says so), and changeable."""
+    return InputBlock(
+        block_id=str(block_id),
+        label=plain("Facilitator"),
+        optional=True,
+        hint=plain("It's their turn on the rota.") if from_rota else None,
+        element=UserSelectElement(
+            action_id=input_action_id(block_id),
+            placeholder=plain("You, unless you pick someone"),
+            initial_user=facilitator_id,
+        ),
+    )

@@ -34,6 +34,7 @@ from bot.blocks.common import (
     day_text,
     divider,
     duration_text,
+    facilitator_input,
     header,
     list_words,
     mention,
@@ -158,16 +159,8 @@ def start_modal(
     `facilitator_id` is who facilitates unless changed (the starter, or whoever's turn it is
     on the community's rota, in which case `from_rota` says so under the field).
     """
-    facilitator = InputBlock(
-        block_id=LeanCoffeeBlock.FACILITATOR,
-        label=plain("Facilitator"),
-        optional=True,
-        hint=plain("It's their turn on the rota.") if from_rota else None,
-        element=UserSelectElement(
-            action_id=input_action_id(LeanCoffeeBlock.FACILITATOR),
-            placeholder=plain("You, unless you pick someone"),
-            initial_user=facilitator_id,
-        ),
+    facilitator = facilitator_input(
+        LeanCoffeeBlock.FACILITATOR, facilitator_id, from_rota=from_rota
     )
     blocks: list[Block] = [
         section(

@@ -28,6 +28,7 @@ from bot.blocks.common import (
     context,
     divider,
     duration_text,
+    facilitator_input,
     header,
     mention,
     modal,
@@ -144,17 +145,7 @@ def start_modal(channel_id: str, facilitator_id: str | None, *, from_rota: bool 
                     ],
                 ),
             ),
-            InputBlock(
-                block_id=MeetupBlock.FACILITATOR,
-                label=plain("Facilitator"),
-                optional=True,
-                hint=plain("It's their turn on the rota.") if from_rota else None,
-                element=UserSelectElement(
-                    action_id=input_action_id(MeetupBlock.FACILITATOR),
-                    placeholder=plain("You, unless you pick someone"),
-                    initial_user=facilitator_id,
-                ),
-            ),
+            facilitator_input(MeetupBlock.FACILITATOR, facilitator_id, from_rota=from_rota),
         ],
     )
 
