@@ -181,16 +181,31 @@ class HomeAction(StrEnum):
 
 class ActionsAction(StrEnum):
     """`action_id`s on actions, wherever they are shown (reminder DMs, the Home tab, the
-    start of a Lean Coffee, the hand-over pack)."""
+    start of a Lean Coffee, the hand-over pack), and on health check results."""
 
     MARK_DONE = "actions.mark_done"  # value: ActionRef
+    RECORD_AFTER_CHECK = "actions.record_after_check"  # value: CheckRef
+
+
+class ActionsView(StrEnum):
+    """`callback_id`s of action modals."""
+
+    RECORD_AFTER_CHECK = "actions.record_after_check"
+
+
+class ActionsBlock(StrEnum):
+    """`block_id`s of action modal inputs (their `action_id` is the string plus `.input`)."""
+
+    TEXT = "actions.text"
+    OWNER = "actions.owner"
+    DUE = "actions.due"
 
 
 class MeetupAction(StrEnum):
     """`action_id`s on /meetup messages (value: ChatMeetupRef)."""
 
     POST_ANONYMOUSLY = "meetup.post_anonymously"
-    EXTEND = "meetup.extend"
+    EXTEND = "meetup.extend"  # opens the "how much longer?" modal
     END_NOW = "meetup.end_now"
     ADD_TAKEAWAY = "meetup.add_takeaway"
 
@@ -201,6 +216,7 @@ class MeetupView(StrEnum):
     START = "meetup.start"
     ANONYMOUS = "meetup.anonymous"
     TAKEAWAY = "meetup.takeaway"
+    EXTEND = "meetup.extend"
 
 
 class MeetupBlock(StrEnum):
@@ -216,3 +232,17 @@ class MeetupBlock(StrEnum):
     TAKEAWAY_TEXT = "meetup.takeaway_text"
     ACTION_OWNER = "meetup.action_owner"
     ACTION_DUE = "meetup.action_due"
+    EXTEND_BY = "meetup.extend_by"
+
+
+class MeetupPlanAction(StrEnum):
+    """`action_id`s for choosing a rota chat meetup's prompts ahead (value: MeetupRef)."""
+
+    CHOOSE_PROMPTS = "meetup_plan.choose_prompts"
+
+
+class MeetupPlanView(StrEnum):
+    """`callback_id`s of the plan modal (private_metadata: MeetupRef; its inputs reuse
+    MeetupBlock's prompts, pace and nudges)."""
+
+    PLAN = "meetup_plan.plan"

@@ -122,9 +122,19 @@ class MinutesRef(CarriedState):
 
 
 class ActionRef(CarriedState):
-    """Points at one action ("Mark as done" buttons)."""
+    """Points at one action ("Mark as done" buttons): its id in the table of `s`, where it
+    was recorded. Buttons from before there were several sources carry no `s`: those were
+    all Lean Coffee actions."""
 
     a: int
+    s: str = "lean_coffee"
+
+
+class HealthActionModal(CarriedState):
+    """`private_metadata` of the form recording an action after a health check."""
+
+    channel: str
+    k: int
 
 
 class ChatMeetupRef(CarriedState):

@@ -19,6 +19,7 @@ def register_all(app: AsyncApp, deps: Deps) -> None:
         home,
         lean_coffee,
         meetup,
+        meetup_plan,
         rota,
     )
     from handlers import minutes as minutes_handlers
@@ -33,5 +34,6 @@ def register_all(app: AsyncApp, deps: Deps) -> None:
     health_check_jobs.register(deps)
     minutes_handlers.register(app, deps)
     meetup.register(app, deps)
+    meetup_plan.register(app, deps)
     actions.register(app, deps)
     actions_jobs.register(deps)

@@ -26,15 +26,15 @@ from bot.blocks import health_check as blocks
 from bot.blocks import health_check_setup as setup_blocks
 from bot.blocks.common import escape_mrkdwn, slack_date, truncate
 from bot.blocks.health_check_forms import (
+    SERVICE_FIELD_BLOCKS,
     CadenceForm,
     QuestionForm,
     QuestionMenu,
     SetupForm,
-    field_errors,
     parse_verb,
     scale_block,
 )
-from bot.errors import Conflict, DomainError, InvalidInput, NotFound
+from bot.errors import Conflict, InvalidInput, NotFound
 from bot.ids import HealthAction, HealthBlock, HealthView
 from bot.presenters import health_check as present
 from bot.presenters.rota import tell
@@ -44,6 +44,7 @@ from bot.services.actor import Actor
 from bot.services.health_check_types import CheckResults, Question, SetupView
 from bot.services.recurrence import Cadence
 from bot.state import AnswerRef, CheckRef, CommunityRef, HealthModal
+from handlers.listeners import FormValues, Parsed, Result, on_button, submit_to_community
 from handlers.rota import zone_of
 from handlers.slack_payloads import (
     Body,
@@ -76,7 +77,6 @@ NO_RESULTS_YET = (
     "They're posted here when a check closes."
 )
 ANSWER_ACTION = re.compile(rf"^{re.escape(HealthAction.ANSWER)}(\.[a-z0-9_]+)?$")
-ButtonListener = Callable[[Body, Body, AsyncWebClient, AsyncRespond], Awaitable[None]]
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
@@ -84,25 +84,6 @@ def register(app: AsyncApp, deps: Deps) -> None:
 
     def now() -> datetime:
         return deps.clock.now()
-
-    def on_button(action_id: HealthAction) -> Callable[[ButtonListener], ButtonListener]:
-        """A block_actions listener that acknowledges first (Bolt injects by these names)."""
-
-        def wrap(func: ButtonListener) -> ButtonListener:
-            async def listener(
-                ack: AsyncAck,
-                body: Body,
-                action: Body,
-                client: AsyncWebClient,
-                respond: AsyncRespond,
-            ) -> None:
-                await ack()
-                await func(body, action, client, respond)
-
-            app.action(action_id)(listener)
-            return func
-
-        return wrap
 
     async def community_by_id(session: AsyncSession, team_id: str, community_id: int) -> Community:
         return await community_service.get_community(session, team_id, community_id)
@@ -261,7 +242,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
 
     # --- closing early -----------------------------------------------------------------------
 
-    @on_button(HealthAction.CLOSE_NOW)
+    @on_button(app, HealthAction.CLOSE_NOW)
     async def close_clicked(
         body: Body, action: Body, client: AsyncWebClient, respond: AsyncRespond
     ) -> None:
@@ -283,7 +264,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
 
     # --- schedule and set-up buttons ---------------------------------------------------------
 
-    @on_button(HealthAction.EDIT_SETUP)
+    @on_button(app, HealthAction.EDIT_SETUP)
     async def edit_setup_clicked(
         body: Body, action: Body, client: AsyncWebClient, respond: AsyncRespond
     ) -> None:
@@ -291,7 +272,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         actor = actor_for(client, team_of(body), user_of(body))
         await open_setup(client, body["trigger_id"], actor, ref.c)
 
-    @on_button(HealthAction.EDIT_SCHEDULE)
+    @on_button(app, HealthAction.EDIT_SCHEDULE)
     async def edit_schedule_clicked(
         body: Body, action: Body, client: AsyncWebClient, respond: AsyncRespond
     ) -> None:
@@ -310,7 +291,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
             view=setup_blocks.schedule_modal(meta, setup.cadence, time_zone),
         )
 
-    @on_button(HealthAction.DELETE_SCHEDULE)
+    @on_button(app, HealthAction.DELETE_SCHEDULE)
     async def delete_schedule_clicked(
         body: Body, action: Body, client: AsyncWebClient, respond: AsyncRespond
     ) -> None:
@@ -327,14 +308,14 @@ def register(app: AsyncApp, deps: Deps) -> None:
             replace_original=False,
         )
 
-    @on_button(HealthAction.RUN_NOW)
+    @on_button(app, HealthAction.RUN_NOW)
     async def run_now_clicked(
         body: Body, action: Body, client: AsyncWebClient, respond: AsyncRespond
     ) -> None:
         ref = CommunityRef.decode(action.get("value"))
         await run_now(actor_for(client, team_of(body), user_of(body)), ref.c, respond)
 
-    @on_button(HealthAction.QUESTION_MENU)
+    @on_button(app, HealthAction.QUESTION_MENU)
     async def question_menu_used(
         body: Body, action: Body, client: AsyncWebClient, respond: AsyncRespond
     ) -> None:
@@ -388,20 +369,23 @@ def register(app: AsyncApp, deps: Deps) -> None:
     async def submit(
         ack: AsyncAck,
         view: Body,
-        default_block: str,
-        work: Callable[[HealthModal], Awaitable[Any]],
-    ) -> Any:
-        """Run a modal's work; field errors keep the modal open and change nothing."""
-        meta = HealthModal.decode(view.get("private_metadata"))
-        try:
-            if meta.c is None:
-                raise Conflict("That form lost track of its community. Please open it again.")
-            result = await work(meta)
-        except DomainError as exc:
-            await ack(response_action="errors", errors=field_errors(exc, default_block))
-            return None
-        await ack()
-        return result
+        actor: Actor,
+        *,
+        parse: Callable[[FormValues], Parsed],
+        work: Callable[[AsyncSession, Community, HealthModal, Parsed], Awaitable[Result]],
+        error_block: str,
+    ) -> Result | None:
+        return await submit_to_community(
+            ack,
+            view,
+            sessionmaker,
+            actor,
+            carried=HealthModal,
+            parse=parse,
+            work=work,
+            error_block=error_block,
+            field_blocks=SERVICE_FIELD_BLOCKS,
+        )
 
     @app.view(HealthView.QUESTION)
     async def question_submitted(
@@ -409,19 +393,23 @@ def register(app: AsyncApp, deps: Deps) -> None:
     ) -> None:
         actor = actor_for(client, team_of(body), user_of(body))
 
-        async def work(meta: HealthModal) -> HealthModal:
-            form = QuestionForm.from_state(view["state"]["values"])
-            async with sessionmaker.begin() as session:
-                community = await community_by_id(session, actor.team_id, meta.c or 0)
-                if meta.q is None:
-                    await hc.add_question(session, actor, community, form.to_input(), now())
-                else:
-                    await hc.edit_question(
-                        session, actor, community, meta.q, form.to_input(), now()
-                    )
+        async def work(
+            session: AsyncSession, community: Community, meta: HealthModal, form: QuestionForm
+        ) -> HealthModal:
+            if meta.q is None:
+                await hc.add_question(session, actor, community, form.to_input(), now())
+            else:
+                await hc.edit_question(session, actor, community, meta.q, form.to_input(), now())
             return meta
 
-        meta = await submit(ack, view, HealthBlock.TITLE, work)
+        meta = await submit(
+            ack,
+            view,
+            actor,
+            parse=QuestionForm.from_state,
+            work=work,
+            error_block=HealthBlock.TITLE,
+        )
         parent = view.get("previous_view_id")
         if meta is not None and parent:
             try:
@@ -456,20 +444,21 @@ def register(app: AsyncApp, deps: Deps) -> None:
     ) -> None:
         actor = actor_for(client, team_of(body), user_of(body))
 
-        async def work(meta: HealthModal) -> SetupView:
-            async with sessionmaker.begin() as session:
-                community = await community_by_id(session, actor.team_id, meta.c or 0)
-                current = await hc.setup_view(session, community)
-                form = SetupForm.from_state(view["state"]["values"], current.scale)
-                cadence = form.cadence.to_cadence(now(), current.cadence)
+        async def work(
+            session: AsyncSession, community: Community, meta: HealthModal, values: FormValues
+        ) -> SetupView:
+            current = await hc.setup_view(session, community)
+            # The answer labels are checked against the current scale, so parsed here.
+            form = SetupForm.from_state(values, current.scale)
+            cadence = form.cadence.to_cadence(now(), current.cadence)
 
-                async def settings() -> None:
-                    await hc.update_settings(session, actor, community, form.settings, now())
+            async def settings() -> None:
+                await hc.update_settings(session, actor, community, form.settings, now())
 
-                await save_cadence(session, actor, community, current, cadence, settings)
-                return await hc.setup_view(session, community)
+            await save_cadence(session, actor, community, current, cadence, settings)
+            return await hc.setup_view(session, community)
 
-        saved = await submit(ack, view, scale_block(0), work)
+        saved = await submit(ack, view, actor, parse=dict, work=work, error_block=scale_block(0))
         if saved is None:
             return
         await deps.scheduler.changed()
@@ -488,20 +477,26 @@ def register(app: AsyncApp, deps: Deps) -> None:
     ) -> None:
         actor = actor_for(client, team_of(body), user_of(body))
 
-        async def work(meta: HealthModal) -> SetupView:
-            form = CadenceForm.from_state(view["state"]["values"])
-            async with sessionmaker.begin() as session:
-                community = await community_by_id(session, actor.team_id, meta.c or 0)
-                await community_service.require_lead(
-                    session, community, actor, "change when health checks run"
-                )
-                current = await hc.setup_view(session, community)
-                await save_cadence(
-                    session, actor, community, current, form.to_cadence(now(), current.cadence)
-                )
-                return await hc.setup_view(session, community)
+        async def work(
+            session: AsyncSession, community: Community, meta: HealthModal, form: CadenceForm
+        ) -> SetupView:
+            await community_service.require_lead(
+                session, community, actor, "change when health checks run"
+            )
+            current = await hc.setup_view(session, community)
+            await save_cadence(
+                session, actor, community, current, form.to_cadence(now(), current.cadence)
+            )
+            return await hc.setup_view(session, community)
 
-        saved = await submit(ack, view, HealthBlock.FREQUENCY, work)
+        saved = await submit(
+            ack,
+            view,
+            actor,
+            parse=CadenceForm.from_state,
+            work=work,
+            error_block=HealthBlock.FREQUENCY,
+        )
         if saved is None:
             return
         await deps.scheduler.changed()

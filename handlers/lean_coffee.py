@@ -13,7 +13,6 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,7 +21,6 @@ from bot.blocks import lean_coffee as blocks
 from bot.blocks import lean_coffee_notes as notes
 from bot.blocks.common import escape_mrkdwn
 from bot.blocks.lean_coffee_forms import (
-    FormErrors,
     HandOverForm,
     MergeForm,
     StartForm,
@@ -30,7 +28,7 @@ from bot.blocks.lean_coffee_forms import (
     TopicForm,
     parse_topic_text,
 )
-from bot.errors import Conflict, DomainError, InvalidInput
+from bot.errors import Conflict, DomainError
 from bot.ids import LeanCoffeeAction, LeanCoffeeBlock, LeanCoffeeTopicMenu, LeanCoffeeView
 from bot.jobs import lean_coffee as jobs
 from bot.presenters import actions as present_actions
@@ -40,13 +38,13 @@ from bot.services import rota as rota_service
 from bot.services.lean_coffee import Actor, StartOptions
 from bot.services.lean_coffee_types import KeepGoingChoice, SessionStatus, TopicState
 from bot.state import LeanCoffeeModal, PollRef, SessionRef, TopicMenuChoice, TopicRef
+from handlers.listeners import on_button, require_person, submit_modal
 from handlers.slack_payloads import Body, actor_for, channel_of, check_channel, team_of, user_of
 from models.lean_coffee import LeanCoffeeSession
 
 logger = logging.getLogger(__name__)
 
 COMMAND = "/lean-coffee"
-ButtonListener = Callable[[AsyncAck, Body, Body, AsyncWebClient], Awaitable[None]]
 
 
 # --- reading Slack payloads ---------------------------------------------------------------
@@ -60,33 +58,8 @@ def session_and_topic(value: str | None) -> TopicRef:
         return TopicRef(s=SessionRef.decode(value).s, t=0)
 
 
-async def reject_bots(client: AsyncWebClient, user_id: str) -> None:
-    """A facilitator must be a person who can click buttons."""
-    try:
-        response = await client.users_info(user=user_id)
-    except SlackApiError:
-        raise InvalidInput("I can't find that person. Pick someone else.") from None
-    user = response.get("user") or {}
-    if user.get("is_bot") or user.get("deleted"):
-        raise InvalidInput("Pick a person: bots and deactivated accounts can't facilitate.")
-
-
 def register(app: AsyncApp, deps: Deps) -> None:
     sessionmaker = deps.sessionmaker
-
-    def on_button(action_id: LeanCoffeeAction) -> Callable[[ButtonListener], ButtonListener]:
-        """Register a block_actions listener (Bolt injects arguments by these names)."""
-
-        def wrap(func: ButtonListener) -> ButtonListener:
-            async def listener(
-                ack: AsyncAck, body: Body, action: Body, client: AsyncWebClient
-            ) -> None:
-                await func(ack, body, action, client)
-
-            app.action(action_id)(listener)
-            return func
-
-        return wrap
 
     async def submit_to_session(
         ack: AsyncAck,
@@ -98,28 +71,31 @@ def register(app: AsyncApp, deps: Deps) -> None:
         error_block: LeanCoffeeBlock,
         work: Callable[[AsyncSession, LeanCoffeeSession, Actor, Any], Awaitable[None]],
     ) -> LeanCoffeeModal | None:
-        """Answer a Lean Coffee modal: parse it, run `work` on its session in one
-        transaction, and either show field errors (the modal stays open, nothing saved) or
-        close it and redraw the board. Returns the modal's context when it was saved."""
-        meta = LeanCoffeeModal.decode(view.get("private_metadata"))
-        try:
-            form = parse(view["state"]["values"])
-        except FormErrors as exc:
-            await ack(response_action="errors", errors=exc.errors)
-            return None
+        """Answer a Lean Coffee modal: run `work` on its session, then redraw the board.
+        Returns the modal's context when it was saved (None when it showed field errors)."""
         team_id = team_of(body)
         actor = actor_for(client, team_id, user_of(body))
-        try:
+
+        async def on_session(
+            session: AsyncSession, meta: LeanCoffeeModal, form: Any
+        ) -> LeanCoffeeModal:
             if meta.s is None:
                 raise Conflict("That form lost track of its Lean Coffee. Please open it again.")
-            async with sessionmaker.begin() as session:
-                lc = await service.get_session(session, team_id, meta.s)
-                await work(session, lc, actor, form)
-        except DomainError as exc:
-            await ack(response_action="errors", errors={error_block: exc.message})
-            return None
-        await ack()
-        present.request_board_refresh(deps, team_id, meta.s)
+            lc = await service.get_session(session, team_id, meta.s)
+            await work(session, lc, actor, form)
+            return meta
+
+        meta = await submit_modal(
+            ack,
+            view,
+            sessionmaker,
+            carried=LeanCoffeeModal,
+            parse=parse,
+            work=on_session,
+            error_block=error_block,
+        )
+        if meta is not None and meta.s is not None:
+            present.request_board_refresh(deps, team_id, meta.s)
         return meta
 
     async def redraw_polls(team_id: str, session_id: int) -> None:
@@ -200,53 +176,51 @@ def register(app: AsyncApp, deps: Deps) -> None:
     async def start_submitted(
         ack: AsyncAck, body: Body, view: Body, client: AsyncWebClient
     ) -> None:
-        meta = LeanCoffeeModal.decode(view.get("private_metadata"))
-        try:
-            form = StartForm.from_state(view["state"]["values"])
-        except FormErrors as exc:
-            await ack(response_action="errors", errors=exc.errors)
-            return
         team_id, user_id = team_of(body), user_of(body)
-        options = StartOptions(
-            title=form.title,
-            votes_per_person=form.votes_per_person,
-            timebox_minutes=form.timebox_minutes,
-            extension_minutes=tuple(form.extension_minutes),
-            anonymous_topics=form.anonymous_topics,
-            facilitator_id=form.facilitator_id,
+
+        async def work(
+            session: AsyncSession, meta: LeanCoffeeModal, form: StartForm
+        ) -> tuple[int, str]:
+            if form.facilitator_id and form.facilitator_id != user_id:
+                await require_person(client, form.facilitator_id, LeanCoffeeBlock.FACILITATOR)
+            options = StartOptions(
+                title=form.title,
+                votes_per_person=form.votes_per_person,
+                timebox_minutes=form.timebox_minutes,
+                extension_minutes=tuple(form.extension_minutes),
+                anonymous_topics=form.anonymous_topics,
+                facilitator_id=form.facilitator_id,
+            )
+            lc = await service.start_session(
+                session,
+                actor_for(client, team_id, user_id),
+                meta.channel,
+                options,
+                deps.clock.now(),
+            )
+            return lc.id, lc.channel_id
+
+        started = await submit_modal(
+            ack,
+            view,
+            sessionmaker,
+            carried=LeanCoffeeModal,
+            parse=StartForm.from_state,
+            work=work,
+            error_block=LeanCoffeeBlock.TITLE,
         )
-        if form.facilitator_id and form.facilitator_id != user_id:
-            try:
-                await reject_bots(client, form.facilitator_id)
-            except DomainError as exc:
-                await ack(
-                    response_action="errors", errors={LeanCoffeeBlock.FACILITATOR: exc.message}
-                )
-                return
-        try:
-            async with sessionmaker.begin() as session:
-                lc = await service.start_session(
-                    session,
-                    actor_for(client, team_id, user_id),
-                    meta.channel,
-                    options,
-                    deps.clock.now(),
-                )
-                session_id = lc.id
-        except DomainError as exc:
-            await ack(response_action="errors", errors={LeanCoffeeBlock.TITLE: exc.message})
+        if started is None:
             return
-        await ack()
+        session_id, channel_id = started
         board_ts = await present.post_board(deps, team_id, session_id)
-        await present_actions.post_open_actions(deps, team_id, meta.channel, board_ts)
+        await present_actions.post_open_actions(deps, team_id, channel_id, board_ts)
 
     # --- proposing, editing, withdrawing, merging ----------------------------------------
 
-    @on_button(LeanCoffeeAction.PROPOSE)
+    @on_button(app, LeanCoffeeAction.PROPOSE)
     async def propose_clicked(
-        ack: AsyncAck, body: Body, action: Body, client: AsyncWebClient
+        body: Body, action: Body, client: AsyncWebClient, respond: AsyncRespond
     ) -> None:
-        await ack()
         ref = SessionRef.decode(action.get("value"))
         async with sessionmaker() as session:
             lc = await service.get_session(session, team_of(body), ref.s)
@@ -276,9 +250,10 @@ def register(app: AsyncApp, deps: Deps) -> None:
             work=work,
         )
 
-    @on_button(LeanCoffeeAction.TOPIC_MENU)
-    async def topic_menu(ack: AsyncAck, body: Body, action: Body, client: AsyncWebClient) -> None:
-        await ack()
+    @on_button(app, LeanCoffeeAction.TOPIC_MENU)
+    async def topic_menu(
+        body: Body, action: Body, client: AsyncWebClient, respond: AsyncRespond
+    ) -> None:
         choice = TopicMenuChoice.decode(action["selected_option"]["value"])
         team_id, user_id = team_of(body), user_of(body)
         actor = actor_for(client, team_id, user_id)
@@ -383,11 +358,12 @@ def register(app: AsyncApp, deps: Deps) -> None:
         if body.get("view"):
             await show_all_topics_page(body, client, team_id, ref.s)
 
-    @on_button(LeanCoffeeAction.VOTE)
+    # Votes are acknowledged only once stored, so they don't go through `on_button`.
+    @app.action(LeanCoffeeAction.VOTE)
     async def vote_clicked(ack: AsyncAck, body: Body, action: Body, client: AsyncWebClient) -> None:
         await place_dot(body, action, client, ack, add=True)
 
-    @on_button(LeanCoffeeAction.UNVOTE)
+    @app.action(LeanCoffeeAction.UNVOTE)
     async def unvote_clicked(
         ack: AsyncAck, body: Body, action: Body, client: AsyncWebClient
     ) -> None:
@@ -408,20 +384,20 @@ def register(app: AsyncApp, deps: Deps) -> None:
             view=blocks.all_topics_modal(board, page=meta.page if page is None else page),
         )
 
-    @on_button(LeanCoffeeAction.SHOW_ALL_TOPICS)
-    async def show_all(ack: AsyncAck, body: Body, action: Body, client: AsyncWebClient) -> None:
-        await ack()
+    @on_button(app, LeanCoffeeAction.SHOW_ALL_TOPICS)
+    async def show_all(
+        body: Body, action: Body, client: AsyncWebClient, respond: AsyncRespond
+    ) -> None:
         ref = SessionRef.decode(action.get("value"))
         async with sessionmaker() as session:
             lc = await service.get_session(session, team_of(body), ref.s)
             board = await service.board_view(session, lc)
         await client.views_open(trigger_id=body["trigger_id"], view=blocks.all_topics_modal(board))
 
-    @on_button(LeanCoffeeAction.ALL_TOPICS_PAGE)
+    @on_button(app, LeanCoffeeAction.ALL_TOPICS_PAGE)
     async def all_topics_page(
-        ack: AsyncAck, body: Body, action: Body, client: AsyncWebClient
+        body: Body, action: Body, client: AsyncWebClient, respond: AsyncRespond
     ) -> None:
-        await ack()
         target = LeanCoffeeModal.decode(action.get("value"))
         if target.s is None:
             raise Conflict("That page button lost its place. Close the list and open it again.")
@@ -460,9 +436,10 @@ def register(app: AsyncApp, deps: Deps) -> None:
         await present.post_in_thread(deps, team_id, ref.s, note)
 
     def facilitator_button(step: LeanCoffeeAction) -> None:
-        @on_button(step)
-        async def clicked(ack: AsyncAck, body: Body, action: Body, client: AsyncWebClient) -> None:
-            await ack()
+        @on_button(app, step)
+        async def clicked(
+            body: Body, action: Body, client: AsyncWebClient, respond: AsyncRespond
+        ) -> None:
             await facilitate(body, action, client, step)
 
     for step in (
@@ -473,11 +450,10 @@ def register(app: AsyncApp, deps: Deps) -> None:
     ):
         facilitator_button(step)
 
-    @on_button(LeanCoffeeAction.HAND_OVER)
+    @on_button(app, LeanCoffeeAction.HAND_OVER)
     async def hand_over_clicked(
-        ack: AsyncAck, body: Body, action: Body, client: AsyncWebClient
+        body: Body, action: Body, client: AsyncWebClient, respond: AsyncRespond
     ) -> None:
-        await ack()
         ref = SessionRef.decode(action.get("value"))
         team_id = team_of(body)
         actor = actor_for(client, team_id, user_of(body))
@@ -496,7 +472,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         async def work(
             session: AsyncSession, lc: LeanCoffeeSession, actor: Actor, form: HandOverForm
         ) -> None:
-            await reject_bots(client, form.user_id)
+            await require_person(client, form.user_id, LeanCoffeeBlock.NEW_FACILITATOR)
             await service.hand_over(session, actor, lc, form.user_id)
 
         meta = await submit_to_session(
@@ -514,9 +490,10 @@ def register(app: AsyncApp, deps: Deps) -> None:
                 deps, team_of(body), meta.s, notes.handed_over_text(user_of(body), new)
             )
 
-    @on_button(LeanCoffeeAction.END_SESSION)
-    async def end_session(ack: AsyncAck, body: Body, action: Body, client: AsyncWebClient) -> None:
-        await ack()
+    @on_button(app, LeanCoffeeAction.END_SESSION)
+    async def end_session(
+        body: Body, action: Body, client: AsyncWebClient, respond: AsyncRespond
+    ) -> None:
         ref = SessionRef.decode(action.get("value"))
         team_id = team_of(body)
         async with sessionmaker.begin() as session:
@@ -531,11 +508,10 @@ def register(app: AsyncApp, deps: Deps) -> None:
 
     # --- takeaways --------------------------------------------------------------------------
 
-    @on_button(LeanCoffeeAction.ADD_TAKEAWAY)
+    @on_button(app, LeanCoffeeAction.ADD_TAKEAWAY)
     async def add_takeaway_clicked(
-        ack: AsyncAck, body: Body, action: Body, client: AsyncWebClient
+        body: Body, action: Body, client: AsyncWebClient, respond: AsyncRespond
     ) -> None:
-        await ack()
         ref = session_and_topic(action.get("value"))
         async with sessionmaker() as session:
             lc = await service.get_session(session, team_of(body), ref.s)
@@ -586,7 +562,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
     # --- "Keep going?" ------------------------------------------------------------------------
 
     def poll_button(action_id: LeanCoffeeAction, choice: KeepGoingChoice) -> None:
-        @on_button(action_id)
+        @app.action(action_id)  # acknowledged once the vote is stored
         async def clicked(ack: AsyncAck, body: Body, action: Body, client: AsyncWebClient) -> None:
             ref = PollRef.decode(action.get("value"))
             team_id, user_id = team_of(body), user_of(body)
@@ -605,9 +581,10 @@ def register(app: AsyncApp, deps: Deps) -> None:
     poll_button(LeanCoffeeAction.EITHER_WAY, KeepGoingChoice.EITHER_WAY)
     poll_button(LeanCoffeeAction.WANT_MOVE_ON, KeepGoingChoice.MOVE_ON)
 
-    @on_button(LeanCoffeeAction.DECIDE_NOW)
-    async def decide_now(ack: AsyncAck, body: Body, action: Body, client: AsyncWebClient) -> None:
-        await ack()
+    @on_button(app, LeanCoffeeAction.DECIDE_NOW)
+    async def decide_now(
+        body: Body, action: Body, client: AsyncWebClient, respond: AsyncRespond
+    ) -> None:
         ref = PollRef.decode(action.get("value"))
         team_id = team_of(body)
         decision = await jobs.decide_poll(

@@ -9,20 +9,31 @@ is simply not recorded.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import Deps
 from bot.blocks import meetup as blocks
-from bot.blocks.common import FormErrors, unescape_slack
-from bot.errors import Conflict, DomainError
+from bot.blocks.common import unescape_slack
+from bot.errors import Conflict
 from bot.ids import MeetupAction, MeetupBlock, MeetupView
 from bot.jobs import meetup as jobs
 from bot.presenters import meetup as present
 from bot.services import meetup as service
 from bot.services import rota as rota_service
 from bot.state import ChatMeetupModal, ChatMeetupRef
+from handlers.listeners import (
+    FormValues,
+    Parsed,
+    Result,
+    on_button,
+    require_person,
+    submit_modal,
+)
 from handlers.slack_payloads import Body, actor_for, check_channel, team_of, user_of
 
 logger = logging.getLogger(__name__)
@@ -48,11 +59,37 @@ FIELD_BLOCKS = {
     "takeaway_text": MeetupBlock.TAKEAWAY_TEXT,
     "action_owner": MeetupBlock.ACTION_OWNER,
     "action_due": MeetupBlock.ACTION_DUE,
+    "extend_by": MeetupBlock.EXTEND_BY,
 }
+
+
+def meetup_of(meta: ChatMeetupModal) -> int:
+    if meta.m is None:
+        raise Conflict("That form lost track of its meetup. Please open it again.")
+    return meta.m
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
     sessionmaker = deps.sessionmaker
+
+    async def submit(
+        ack: AsyncAck,
+        view: Body,
+        *,
+        parse: Callable[[FormValues], Parsed],
+        work: Callable[[AsyncSession, ChatMeetupModal, Parsed], Awaitable[Result]],
+        error_block: MeetupBlock,
+    ) -> Result | None:
+        return await submit_modal(
+            ack,
+            view,
+            sessionmaker,
+            carried=ChatMeetupModal,
+            parse=parse,
+            work=work,
+            error_block=error_block,
+            field_blocks=FIELD_BLOCKS,
+        )
 
     @app.command(COMMAND)
     async def command(
@@ -61,7 +98,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         await ack()
         word = str(body.get("text") or "").strip().lower()
         if word == "help":
-            await respond(text=blocks.help_text())
+            await respond(text=blocks.help_text(), blocks=blocks.help_blocks())
             return
         if word:
             await respond(
@@ -89,28 +126,27 @@ def register(app: AsyncApp, deps: Deps) -> None:
     async def start_submitted(
         ack: AsyncAck, body: Body, view: Body, client: AsyncWebClient
     ) -> None:
-        meta = ChatMeetupModal.decode(view.get("private_metadata"))
-        try:
-            options = blocks.parse_start(view["state"]["values"])
-        except FormErrors as exc:
-            await ack(response_action="errors", errors=exc.errors)
+        team_id, user_id = team_of(body), user_of(body)
+
+        async def work(
+            session: AsyncSession, meta: ChatMeetupModal, options: service.StartOptions
+        ) -> int:
+            if options.facilitator_id and options.facilitator_id != user_id:
+                await require_person(client, options.facilitator_id, MeetupBlock.FACILITATOR)
+            meetup = await service.start(
+                session,
+                actor_for(client, team_id, user_id),
+                meta.channel,
+                options,
+                deps.clock.now(),
+            )
+            return meetup.id
+
+        meetup_id = await submit(
+            ack, view, parse=blocks.parse_start, work=work, error_block=MeetupBlock.PROMPTS
+        )
+        if meetup_id is None:
             return
-        team_id = team_of(body)
-        try:
-            async with sessionmaker.begin() as session:
-                meetup = await service.start(
-                    session,
-                    actor_for(client, team_id, user_of(body)),
-                    meta.channel,
-                    options,
-                    deps.clock.now(),
-                )
-                meetup_id = meetup.id
-        except DomainError as exc:
-            block = FIELD_BLOCKS.get(exc.field or "", MeetupBlock.PROMPTS)
-            await ack(response_action="errors", errors={block: exc.message})
-            return
-        await ack()
         await present.post_opening(deps, team_id, meetup_id)
         await jobs.run_due_now(deps, team_id, meetup_id)
         await deps.scheduler.changed()
@@ -144,11 +180,10 @@ def register(app: AsyncApp, deps: Deps) -> None:
 
     # --- posting anonymously ------------------------------------------------------------------
 
-    @app.action(MeetupAction.POST_ANONYMOUSLY)
+    @on_button(app, MeetupAction.POST_ANONYMOUSLY)
     async def anonymous_clicked(
-        ack: AsyncAck, body: Body, action: Body, client: AsyncWebClient
+        body: Body, action: Body, client: AsyncWebClient, respond: AsyncRespond
     ) -> None:
-        await ack()
         ref = ChatMeetupRef.decode(action.get("value"))
         state = await present.snapshot(deps, team_of(body), ref.m)
         if state.status != service.RUNNING:
@@ -165,53 +200,78 @@ def register(app: AsyncApp, deps: Deps) -> None:
         ack: AsyncAck, body: Body, view: Body, client: AsyncWebClient
     ) -> None:
         # Who sent this is never stored or logged: only the text and the thread are used.
-        meta = ChatMeetupModal.decode(view.get("private_metadata"))
-        try:
-            form = blocks.parse_anonymous(view["state"]["values"])
-        except FormErrors as exc:
-            await ack(response_action="errors", errors=exc.errors)
-            return
         team_id = team_of(body)
-        try:
-            if meta.m is None:
-                raise Conflict("That form lost track of its meetup. Please open it again.")
-            async with sessionmaker() as session:
-                channel_id, thread_ts = await service.anonymous_target(
-                    session, team_id, meta.m, form.prompt_id
-                )
-        except DomainError as exc:
-            block = FIELD_BLOCKS.get(exc.field or "", MeetupBlock.ANON_TEXT)
-            await ack(response_action="errors", errors={block: exc.message})
+
+        async def work(
+            session: AsyncSession, meta: ChatMeetupModal, form: blocks.AnonymousForm
+        ) -> tuple[int, str, str, blocks.AnonymousForm]:
+            meetup_id = meetup_of(meta)
+            channel_id, thread_ts = await service.anonymous_target(
+                session, team_id, meetup_id, form.prompt_id
+            )
+            return meetup_id, channel_id, thread_ts, form
+
+        target = await submit(
+            ack, view, parse=blocks.parse_anonymous, work=work, error_block=MeetupBlock.ANON_TEXT
+        )
+        if target is None:
             return
-        await ack()
+        meetup_id, channel_id, thread_ts, form = target
         ts = await present.post_anonymously(deps, channel_id, thread_ts, form.text)
         async with sessionmaker.begin() as session:
             await service.record_anonymous(
-                session, team_id, meta.m, form.prompt_id, ts, form.text, deps.clock.now()
+                session, team_id, meetup_id, form.prompt_id, ts, form.text, deps.clock.now()
             )
 
     # --- steering ----------------------------------------------------------------------------
 
-    @app.action(MeetupAction.EXTEND)
+    @on_button(app, MeetupAction.EXTEND)
     async def extend_clicked(
-        ack: AsyncAck, body: Body, action: Body, client: AsyncWebClient
+        body: Body, action: Body, client: AsyncWebClient, respond: AsyncRespond
     ) -> None:
-        await ack()
         ref = ChatMeetupRef.decode(action.get("value"))
         team_id = team_of(body)
-        async with sessionmaker.begin() as session:
+        async with sessionmaker() as session:
             meetup = await service.get_meetup(session, team_id, ref.m)
-            await service.extend(
-                session, actor_for(client, team_id, user_of(body)), meetup, deps.clock.now()
+            await service.check_can_extend(
+                session, actor_for(client, team_id, user_of(body)), meetup
             )
-            ends_at = meetup.ends_at
-        await deps.scheduler.changed()
-        await present.refresh_opening(deps, team_id, ref.m)
-        await present.post_in_opening_thread(deps, team_id, ref.m, blocks.extended_text(ends_at))
+            state = await service.state_of(session, meetup)
+        meta = ChatMeetupModal(channel=state.channel_id, m=state.id)
+        await client.views_open(
+            trigger_id=body["trigger_id"], view=blocks.extend_modal(meta, state)
+        )
 
-    @app.action(MeetupAction.END_NOW)
-    async def end_clicked(ack: AsyncAck, body: Body, action: Body, client: AsyncWebClient) -> None:
-        await ack()
+    @app.view(MeetupView.EXTEND)
+    async def extend_submitted(
+        ack: AsyncAck, body: Body, view: Body, client: AsyncWebClient
+    ) -> None:
+        team_id = team_of(body)
+
+        async def work(
+            session: AsyncSession, meta: ChatMeetupModal, minutes: int
+        ) -> tuple[int, datetime, int]:
+            meetup = await service.get_meetup(session, team_id, meetup_of(meta))
+            actor = actor_for(client, team_id, user_of(body))
+            await service.extend(session, actor, meetup, deps.clock.now(), minutes)
+            return meetup.id, meetup.ends_at, minutes
+
+        extended = await submit(
+            ack, view, parse=blocks.parse_extend, work=work, error_block=MeetupBlock.EXTEND_BY
+        )
+        if extended is None:
+            return
+        meetup_id, ends_at, minutes = extended
+        await deps.scheduler.changed()
+        await present.refresh_opening(deps, team_id, meetup_id)
+        await present.post_in_opening_thread(
+            deps, team_id, meetup_id, blocks.extended_text(ends_at, minutes)
+        )
+
+    @on_button(app, MeetupAction.END_NOW)
+    async def end_clicked(
+        body: Body, action: Body, client: AsyncWebClient, respond: AsyncRespond
+    ) -> None:
         ref = ChatMeetupRef.decode(action.get("value"))
         team_id = team_of(body)
         async with sessionmaker.begin() as session:
@@ -227,11 +287,10 @@ def register(app: AsyncApp, deps: Deps) -> None:
 
     # --- takeaways and actions -------------------------------------------------------------
 
-    @app.action(MeetupAction.ADD_TAKEAWAY)
+    @on_button(app, MeetupAction.ADD_TAKEAWAY)
     async def takeaway_clicked(
-        ack: AsyncAck, body: Body, action: Body, client: AsyncWebClient
+        body: Body, action: Body, client: AsyncWebClient, respond: AsyncRespond
     ) -> None:
-        await ack()
         ref = ChatMeetupRef.decode(action.get("value"))
         state = await present.snapshot(deps, team_of(body), ref.m)
         meta = ChatMeetupModal(channel=state.channel_id, m=state.id)
@@ -241,31 +300,33 @@ def register(app: AsyncApp, deps: Deps) -> None:
     async def takeaway_submitted(
         ack: AsyncAck, body: Body, view: Body, client: AsyncWebClient
     ) -> None:
-        meta = ChatMeetupModal.decode(view.get("private_metadata"))
-        try:
-            form = blocks.parse_takeaway(view["state"]["values"])
-        except FormErrors as exc:
-            await ack(response_action="errors", errors=exc.errors)
-            return
         team_id = team_of(body)
-        try:
-            if meta.m is None:
-                raise Conflict("That form lost track of its meetup. Please open it again.")
-            async with sessionmaker.begin() as session:
-                await service.add_takeaway(
-                    session,
-                    actor_for(client, team_id, user_of(body)),
-                    meta.m,
-                    form.text,
-                    deps.clock.now(),
-                    owner_id=form.owner_id,
-                    due_date=form.due_date,
-                )
-        except DomainError as exc:
-            block = FIELD_BLOCKS.get(exc.field or "", MeetupBlock.TAKEAWAY_TEXT)
-            await ack(response_action="errors", errors={block: exc.message})
+
+        async def work(
+            session: AsyncSession, meta: ChatMeetupModal, form: blocks.TakeawayForm
+        ) -> tuple[int, str, bool]:
+            meetup_id = meetup_of(meta)
+            minutes = await service.add_takeaway(
+                session,
+                actor_for(client, team_id, user_of(body)),
+                meetup_id,
+                form.text,
+                deps.clock.now(),
+                owner_id=form.owner_id,
+                due_date=form.due_date,
+            )
+            return meetup_id, meta.channel, minutes is not None
+
+        added = await submit(
+            ack, view, parse=blocks.parse_takeaway, work=work, error_block=MeetupBlock.TAKEAWAY_TEXT
+        )
+        if added is None:
             return
-        await ack()
-        await present.refresh_minutes(deps, team_id, meta.m)
+        meetup_id, channel_id, in_minutes = added
+        await deps.scheduler.changed()  # an action's due-date reminder
+        if in_minutes:
+            await present.refresh_minutes(deps, team_id, meetup_id)
+        else:  # the meetup is still on: its minutes are written at the close
+            await present.tell(deps, channel_id, user_of(body), blocks.takeaway_noted_text())
 
     jobs.register(deps)

@@ -22,6 +22,7 @@ from bot.ids import MinutesAction
 from bot.services import minutes as service
 from bot.services import minutes_export as export
 from bot.state import MinutesRef
+from handlers.listeners import on_button
 from handlers.slack_payloads import Body, check_channel, team_of, user_of
 
 logger = logging.getLogger(__name__)
@@ -118,13 +119,15 @@ def register(app: AsyncApp, deps: Deps) -> None:
         if not words:
             raise Conflict(blocks.no_results_text(text))
         async with sessionmaker() as session:
-            hits = await service.search(
+            found = await service.search(
                 session, team_id, words, can_see=visibility(client, user_id)
             )
-        if not hits:
-            await respond(text=blocks.no_results_text(text))
+        if not found.hits:
+            await respond(text=blocks.no_results_text(text, found))
             return
-        await respond(text=blocks.search_text(text, hits), blocks=blocks.search_blocks(text, hits))
+        await respond(
+            text=blocks.search_text(text, found), blocks=blocks.search_blocks(text, found)
+        )
 
     async def export_channel(
         client: AsyncWebClient, body: Body, team_id: str, user_id: str, respond: AsyncRespond
@@ -161,12 +164,9 @@ def register(app: AsyncApp, deps: Deps) -> None:
             raise
         await respond(text=f"Done: the minutes are in this channel as `{filename}`.")
 
-    @app.action(MinutesAction.SHOW)
-    async def show(
-        ack: AsyncAck, body: Body, client: AsyncWebClient, respond: AsyncRespond
-    ) -> None:
-        await ack()
-        ref = MinutesRef.decode((body.get("actions") or [{}])[0].get("value"))
+    @on_button(app, MinutesAction.SHOW)
+    async def show(body: Body, action: Body, client: AsyncWebClient, respond: AsyncRespond) -> None:
+        ref = MinutesRef.decode(action.get("value"))
         team_id, user_id = team_of(body), user_of(body)
         async with sessionmaker() as session:
             stored = await service.get(session, team_id, ref.m)

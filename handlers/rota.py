@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
@@ -51,6 +52,7 @@ from bot.services.actor import Actor
 from bot.services.recurrence import zone
 from bot.services.rota import MeetupStatus, Turn
 from bot.state import CommunityRef, MeetupRef, RotaModal, SwapRef
+from handlers.listeners import FormValues, Parsed, Result, on_button, submit_to_community
 from handlers.slack_payloads import Body, actor_for, check_channel, team_of, user_of
 from models.community import Community
 
@@ -70,7 +72,6 @@ NO_ROTA = (
     "with `/rota schedule` (whoever sets up the rota here becomes its lead), and everyone who "
     "wants to take turns types `/rota join`. `/rota help` explains the rest."
 )
-ButtonListener = Callable[[AsyncAck, Body, Body, AsyncWebClient, AsyncRespond], Awaitable[None]]
 
 
 # --- reading what people sent ---------------------------------------------------------------
@@ -122,11 +123,14 @@ def people_in(command: RotaCommand, example: str, *, most: int | None = None) ->
     return list(command.user_ids)
 
 
-def field_errors(exc: DomainError, default: RotaBlock) -> dict[str, str]:
-    if isinstance(exc, FormErrors):
-        return exc.errors
-    block = SERVICE_FIELD_BLOCKS.get(exc.field or "", default)
-    return {str(block): exc.message}
+@dataclass(frozen=True)
+class SwapAsked:
+    """A swap just requested: whom it asks, and for which meetup."""
+
+    swap_id: int
+    other: str
+    channel_id: str
+    starts_at: datetime
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
@@ -134,25 +138,6 @@ def register(app: AsyncApp, deps: Deps) -> None:
 
     def now() -> datetime:
         return deps.clock.now()
-
-    def on_button(action_id: RotaAction) -> Callable[[ButtonListener], ButtonListener]:
-        """Register a block_actions listener (Bolt injects arguments by these names)."""
-
-        def wrap(func: ButtonListener) -> ButtonListener:
-            async def listener(
-                ack: AsyncAck,
-                body: Body,
-                action: Body,
-                client: AsyncWebClient,
-                respond: AsyncRespond,
-            ) -> None:
-                await ack()
-                await func(ack, body, action, client, respond)
-
-            app.action(action_id)(listener)
-            return func
-
-        return wrap
 
     async def community_by_id(session: AsyncSession, team_id: str, community_id: int) -> Community:
         return await community_service.get_community(session, team_id, community_id)
@@ -538,30 +523,41 @@ def register(app: AsyncApp, deps: Deps) -> None:
         await check_person(client, other)
         async with sessionmaker.begin() as session:
             community = await community_by_id(session, actor.team_id, community_id)
-            turn = await rota.next_turn(
-                session, community, now(), unavailable=await away_statuses(session, community)
-            )
-            if turn.meetup_id != meetup_id:
-                raise Conflict("That meetup isn't the next one any more. Type `/rota` to check.")
-            swap = await rota.request_swap(
-                session,
-                actor,
-                community,
-                other,
-                now(),
-                unavailable=await away_statuses(session, community),
-            )
-            swap_id, channel_id = swap.id, community.channel_id
+            asked = await request_swap(session, actor, community, meetup_id, other)
+        return await tell_swap(actor, asked)
+
+    async def request_swap(
+        session: AsyncSession, actor: Actor, community: Community, meetup_id: int, other: str
+    ) -> SwapAsked:
+        turn = await rota.next_turn(
+            session, community, now(), unavailable=await away_statuses(session, community)
+        )
+        if turn.meetup_id != meetup_id:
+            raise Conflict("That meetup isn't the next one any more. Type `/rota` to check.")
+        swap = await rota.request_swap(
+            session,
+            actor,
+            community,
+            other,
+            now(),
+            unavailable=await away_statuses(session, community),
+        )
+        return SwapAsked(swap.id, other, community.channel_id, turn.starts_at)
+
+    async def tell_swap(actor: Actor, asked: SwapAsked) -> str:
+        """Ask the other person by DM; returns the note for the person who asked."""
         await present.dm(
             deps,
-            other,
-            blocks.swap_request_text(actor.user_id, channel_id, turn.starts_at),
-            blocks.swap_request_blocks(swap_id, actor.user_id, channel_id, turn.starts_at),
+            asked.other,
+            blocks.swap_request_text(actor.user_id, asked.channel_id, asked.starts_at),
+            blocks.swap_request_blocks(
+                asked.swap_id, actor.user_id, asked.channel_id, asked.starts_at
+            ),
         )
         return (
-            f"I've asked {mention(other)} by direct message whether they can take the meetup "
-            f"on {blocks.when(turn.starts_at)}. It stays yours unless they accept; I'll let "
-            "you know."
+            f"I've asked {mention(asked.other)} by direct message whether they can take the "
+            f"meetup on {blocks.when(asked.starts_at)}. It stays yours unless they accept; "
+            "I'll let you know."
         )
 
     async def away(
@@ -590,13 +586,19 @@ def register(app: AsyncApp, deps: Deps) -> None:
         await respond(text=await mark_away(actor, community_id, who, starts_on, ends_on))
 
     async def mark_away(
-        actor: Actor, community_id: int, who: str, starts_on: Any, ends_on: Any
+        actor: Actor, community_id: int, who: str, starts_on: date, ends_on: date
     ) -> str:
         async with sessionmaker.begin() as session:
             community = await community_by_id(session, actor.team_id, community_id)
             await rota.set_away(session, actor, community, who, starts_on, ends_on, now())
             channel_id = community.channel_id
         await deps.scheduler.changed()
+        return await tell_away(actor, channel_id, who, starts_on, ends_on)
+
+    async def tell_away(
+        actor: Actor, channel_id: str, who: str, starts_on: date, ends_on: date
+    ) -> str:
+        """Tell someone marked away by another; returns the note for the person who acted."""
         if who != actor.user_id:
             await present.dm(
                 deps,
@@ -644,9 +646,9 @@ def register(app: AsyncApp, deps: Deps) -> None:
 
     # --- buttons ----------------------------------------------------------------------------
 
-    @on_button(RotaAction.JOIN)
+    @on_button(app, RotaAction.JOIN)
     async def join_clicked(
-        ack: AsyncAck, body: Body, action: Body, client: AsyncWebClient, respond: AsyncRespond
+        body: Body, action: Body, client: AsyncWebClient, respond: AsyncRespond
     ) -> None:
         ref = CommunityRef.decode(action.get("value"))
         actor = actor_for(client, team_of(body), user_of(body))
@@ -657,9 +659,9 @@ def register(app: AsyncApp, deps: Deps) -> None:
         await deps.scheduler.changed()
         await reply(body, respond, actor, ref.c, notice)
 
-    @on_button(RotaAction.LEAVE)
+    @on_button(app, RotaAction.LEAVE)
     async def leave_clicked(
-        ack: AsyncAck, body: Body, action: Body, client: AsyncWebClient, respond: AsyncRespond
+        body: Body, action: Body, client: AsyncWebClient, respond: AsyncRespond
     ) -> None:
         ref = CommunityRef.decode(action.get("value"))
         actor = actor_for(client, team_of(body), user_of(body))
@@ -669,9 +671,9 @@ def register(app: AsyncApp, deps: Deps) -> None:
         await deps.scheduler.changed()
         await reply(body, respond, actor, ref.c, "You've left the rota. Thanks for your turns!")
 
-    @on_button(RotaAction.AWAY)
+    @on_button(app, RotaAction.AWAY)
     async def away_clicked(
-        ack: AsyncAck, body: Body, action: Body, client: AsyncWebClient, respond: AsyncRespond
+        body: Body, action: Body, client: AsyncWebClient, respond: AsyncRespond
     ) -> None:
         ref = CommunityRef.decode(action.get("value"))
         user_id = user_of(body)
@@ -683,17 +685,17 @@ def register(app: AsyncApp, deps: Deps) -> None:
             trigger_id=body["trigger_id"], view=blocks.away_modal(meta, user_id, today)
         )
 
-    @on_button(RotaAction.STATS)
+    @on_button(app, RotaAction.STATS)
     async def stats_clicked(
-        ack: AsyncAck, body: Body, action: Body, client: AsyncWebClient, respond: AsyncRespond
+        body: Body, action: Body, client: AsyncWebClient, respond: AsyncRespond
     ) -> None:
         ref = CommunityRef.decode(action.get("value"))
         message = await stats_message(team_of(body), ref.c)
         await respond(response_type="ephemeral", replace_original=False, **message)
 
-    @on_button(RotaAction.EDIT_SCHEDULE)
+    @on_button(app, RotaAction.EDIT_SCHEDULE)
     async def edit_schedule_clicked(
-        ack: AsyncAck, body: Body, action: Body, client: AsyncWebClient, respond: AsyncRespond
+        body: Body, action: Body, client: AsyncWebClient, respond: AsyncRespond
     ) -> None:
         ref = CommunityRef.decode(action.get("value"))
         actor = actor_for(client, team_of(body), user_of(body))
@@ -714,9 +716,9 @@ def register(app: AsyncApp, deps: Deps) -> None:
             view=blocks.schedule_modal(meta, values, editing=current is not None),
         )
 
-    @on_button(RotaAction.DELETE_SCHEDULE)
+    @on_button(app, RotaAction.DELETE_SCHEDULE)
     async def delete_schedule_clicked(
-        ack: AsyncAck, body: Body, action: Body, client: AsyncWebClient, respond: AsyncRespond
+        body: Body, action: Body, client: AsyncWebClient, respond: AsyncRespond
     ) -> None:
         ref = CommunityRef.decode(action.get("value"))
         actor = actor_for(client, team_of(body), user_of(body))
@@ -740,9 +742,9 @@ def register(app: AsyncApp, deps: Deps) -> None:
             "planned for now.",
         )
 
-    @on_button(RotaAction.CANCEL_MEETUP)
+    @on_button(app, RotaAction.CANCEL_MEETUP)
     async def cancel_clicked(
-        ack: AsyncAck, body: Body, action: Body, client: AsyncWebClient, respond: AsyncRespond
+        body: Body, action: Body, client: AsyncWebClient, respond: AsyncRespond
     ) -> None:
         ref = MeetupRef.decode(action.get("value"))
         actor = actor_for(client, team_of(body), user_of(body))
@@ -758,9 +760,9 @@ def register(app: AsyncApp, deps: Deps) -> None:
             deps, channel_id, blocks.meetup_cancelled_text(actor.user_id, starts_at)
         )
 
-    @on_button(RotaAction.MOVE_MEETUP)
+    @on_button(app, RotaAction.MOVE_MEETUP)
     async def move_clicked(
-        ack: AsyncAck, body: Body, action: Body, client: AsyncWebClient, respond: AsyncRespond
+        body: Body, action: Body, client: AsyncWebClient, respond: AsyncRespond
     ) -> None:
         ref = MeetupRef.decode(action.get("value"))
         actor = actor_for(client, team_of(body), user_of(body))
@@ -778,9 +780,9 @@ def register(app: AsyncApp, deps: Deps) -> None:
             view=blocks.move_modal(meta, meetup.starts_at, time_zone),
         )
 
-    @on_button(RotaAction.CONFIRM)
+    @on_button(app, RotaAction.CONFIRM)
     async def confirm_clicked(
-        ack: AsyncAck, body: Body, action: Body, client: AsyncWebClient, respond: AsyncRespond
+        body: Body, action: Body, client: AsyncWebClient, respond: AsyncRespond
     ) -> None:
         ref = MeetupRef.decode(action.get("value"))
         actor = actor_for(client, team_of(body), user_of(body))
@@ -797,18 +799,18 @@ def register(app: AsyncApp, deps: Deps) -> None:
             f"Thank you! You're confirmed to facilitate the meetup on {blocks.when(starts_at)}.",
         )
 
-    @on_button(RotaAction.SKIP)
+    @on_button(app, RotaAction.SKIP)
     async def skip_clicked(
-        ack: AsyncAck, body: Body, action: Body, client: AsyncWebClient, respond: AsyncRespond
+        body: Body, action: Body, client: AsyncWebClient, respond: AsyncRespond
     ) -> None:
         ref = MeetupRef.decode(action.get("value"))
         actor = actor_for(client, team_of(body), user_of(body))
         notice = await do_skip(actor, ref.c, ref.m)
         await reply(body, respond, actor, ref.c, notice)
 
-    @on_button(RotaAction.SWAP)
+    @on_button(app, RotaAction.SWAP)
     async def swap_clicked(
-        ack: AsyncAck, body: Body, action: Body, client: AsyncWebClient, respond: AsyncRespond
+        body: Body, action: Body, client: AsyncWebClient, respond: AsyncRespond
     ) -> None:
         ref = MeetupRef.decode(action.get("value"))
         actor = actor_for(client, team_of(body), user_of(body))
@@ -843,21 +845,21 @@ def register(app: AsyncApp, deps: Deps) -> None:
                 f"{blocks.when(starts_at)} instead of {mention(asker)}.",
             )
 
-    @on_button(RotaAction.ACCEPT_SWAP)
+    @on_button(app, RotaAction.ACCEPT_SWAP)
     async def accept_swap_clicked(
-        ack: AsyncAck, body: Body, action: Body, client: AsyncWebClient, respond: AsyncRespond
+        body: Body, action: Body, client: AsyncWebClient, respond: AsyncRespond
     ) -> None:
         await answer_swap(body, action, client, respond, True)
 
-    @on_button(RotaAction.DECLINE_SWAP)
+    @on_button(app, RotaAction.DECLINE_SWAP)
     async def decline_swap_clicked(
-        ack: AsyncAck, body: Body, action: Body, client: AsyncWebClient, respond: AsyncRespond
+        body: Body, action: Body, client: AsyncWebClient, respond: AsyncRespond
     ) -> None:
         await answer_swap(body, action, client, respond, False)
 
-    @on_button(RotaAction.STEP_IN)
+    @on_button(app, RotaAction.STEP_IN)
     async def step_in_clicked(
-        ack: AsyncAck, body: Body, action: Body, client: AsyncWebClient, respond: AsyncRespond
+        body: Body, action: Body, client: AsyncWebClient, respond: AsyncRespond
     ) -> None:
         ref = MeetupRef.decode(action.get("value"))
         actor = actor_for(client, team_of(body), user_of(body))
@@ -893,20 +895,26 @@ def register(app: AsyncApp, deps: Deps) -> None:
     async def submit(
         ack: AsyncAck,
         view: Body,
-        default_block: RotaBlock,
-        work: Callable[[RotaModal], Awaitable[Any]],
-    ) -> Any:
-        """Run a modal's work; field errors keep the modal open and change nothing."""
-        meta = RotaModal.decode(view.get("private_metadata"))
-        try:
-            if meta.c is None:
-                raise Conflict("That form lost track of its community. Please open it again.")
-            result = await work(meta)
-        except DomainError as exc:
-            await ack(response_action="errors", errors=field_errors(exc, default_block))
-            return None
-        await ack()
-        await deps.scheduler.changed()
+        actor: Actor,
+        *,
+        parse: Callable[[FormValues], Parsed],
+        work: Callable[[AsyncSession, Community, RotaModal, Parsed], Awaitable[Result]],
+        error_block: RotaBlock,
+    ) -> Result | None:
+        """Answer a /rota modal; once saved, the reminders and turns are planned again."""
+        result = await submit_to_community(
+            ack,
+            view,
+            sessionmaker,
+            actor,
+            carried=RotaModal,
+            parse=parse,
+            work=work,
+            error_block=error_block,
+            field_blocks=SERVICE_FIELD_BLOCKS,
+        )
+        if result is not None:
+            await deps.scheduler.changed()
         return result
 
     @app.view(RotaView.SCHEDULE)
@@ -915,27 +923,33 @@ def register(app: AsyncApp, deps: Deps) -> None:
     ) -> None:
         actor = actor_for(client, team_of(body), user_of(body))
 
-        async def work(meta: RotaModal) -> tuple[str, blocks.ScheduleSummary, Any, bool]:
-            form = ScheduleForm.from_state(view["state"]["values"])
-            async with sessionmaker.begin() as session:
-                community = await community_by_id(session, actor.team_id, meta.c or 0)
-                changed = await rota.get_schedule(session, community) is not None
-                saved = await rota.set_schedule(session, actor, community, form.to_input(), now())
-                turns = await rota.plan(
-                    session,
-                    community,
-                    now(),
-                    count=1,
-                    unavailable=await away_statuses(session, community),
-                )
-                return (
-                    community.channel_id,
-                    present.summary_of(saved),
-                    turns[0].starts_at if turns else None,
-                    changed,
-                )
+        async def work(
+            session: AsyncSession, community: Community, meta: RotaModal, form: ScheduleForm
+        ) -> tuple[str, blocks.ScheduleSummary, datetime | None, bool]:
+            changed = await rota.get_schedule(session, community) is not None
+            saved = await rota.set_schedule(session, actor, community, form.to_input(), now())
+            turns = await rota.plan(
+                session,
+                community,
+                now(),
+                count=1,
+                unavailable=await away_statuses(session, community),
+            )
+            return (
+                community.channel_id,
+                present.summary_of(saved),
+                turns[0].starts_at if turns else None,
+                changed,
+            )
 
-        result = await submit(ack, view, RotaBlock.FREQUENCY, work)
+        result = await submit(
+            ack,
+            view,
+            actor,
+            parse=ScheduleForm.from_state,
+            work=work,
+            error_block=RotaBlock.FREQUENCY,
+        )
         if result is None:
             return
         channel_id, summary, first, changed = result
@@ -949,61 +963,72 @@ def register(app: AsyncApp, deps: Deps) -> None:
     async def away_submitted(ack: AsyncAck, body: Body, view: Body, client: AsyncWebClient) -> None:
         actor = actor_for(client, team_of(body), user_of(body))
 
-        async def work(meta: RotaModal) -> str:
-            async with sessionmaker() as session:
-                community = await community_by_id(session, actor.team_id, meta.c or 0)
-                today = await present.today_for(session, community, now())
-            form = AwayForm.from_state(view["state"]["values"], today=today)
+        async def work(
+            session: AsyncSession, community: Community, meta: RotaModal, values: FormValues
+        ) -> tuple[str, AwayForm]:
+            # The dates are checked against the community's today, so parsed here.
+            today = await present.today_for(session, community, now())
+            form = AwayForm.from_state(values, today=today)
             try:
                 await check_person(client, form.user_id)
             except DomainError as exc:
                 raise FormErrors({RotaBlock.AWAY_WHO: exc.message}) from None
-            return await mark_away(actor, meta.c or 0, form.user_id, form.starts_on, form.ends_on)
+            await rota.set_away(
+                session, actor, community, form.user_id, form.starts_on, form.ends_on, now()
+            )
+            return community.channel_id, form
 
-        note = await submit(ack, view, RotaBlock.AWAY_FROM, work)
-        if note is not None:
-            meta = RotaModal.decode(view.get("private_metadata"))
-            await present.tell(deps, meta.channel, actor.user_id, note)
+        result = await submit(
+            ack, view, actor, parse=dict, work=work, error_block=RotaBlock.AWAY_FROM
+        )
+        if result is None:
+            return
+        channel_id, form = result
+        note = await tell_away(actor, channel_id, form.user_id, form.starts_on, form.ends_on)
+        await present.tell(deps, channel_id, actor.user_id, note)
 
     @app.view(RotaView.SWAP)
     async def swap_submitted(ack: AsyncAck, body: Body, view: Body, client: AsyncWebClient) -> None:
         actor = actor_for(client, team_of(body), user_of(body))
 
-        async def work(meta: RotaModal) -> str:
-            form = SwapForm.from_state(view["state"]["values"])
-            return await ask_to_swap(client, actor, meta.c or 0, meta.m or 0, form.user_id)
+        async def work(
+            session: AsyncSession, community: Community, meta: RotaModal, form: SwapForm
+        ) -> SwapAsked:
+            await check_person(client, form.user_id)
+            return await request_swap(session, actor, community, meta.m or 0, form.user_id)
 
-        note = await submit(ack, view, RotaBlock.SWAP_WITH, work)
-        if note is not None:
-            meta = RotaModal.decode(view.get("private_metadata"))
-            await present.tell(deps, meta.channel, actor.user_id, note)
+        asked = await submit(
+            ack, view, actor, parse=SwapForm.from_state, work=work, error_block=RotaBlock.SWAP_WITH
+        )
+        if asked is not None:
+            await present.tell(deps, asked.channel_id, actor.user_id, await tell_swap(actor, asked))
 
     @app.view(RotaView.MOVE_MEETUP)
     async def move_submitted(ack: AsyncAck, body: Body, view: Body, client: AsyncWebClient) -> None:
         actor = actor_for(client, team_of(body), user_of(body))
 
-        async def work(meta: RotaModal) -> tuple[str, datetime, datetime, str | None]:
-            form = MoveForm.from_state(view["state"]["values"])
-            async with sessionmaker.begin() as session:
-                community = await community_by_id(session, actor.team_id, meta.c or 0)
-                schedule = await rota.get_schedule(session, community)
-                old = (await rota.get_meetup(session, community, meta.m or 0)).starts_at
-                starts_at = form.starts_at(schedule.time_zone if schedule else "UTC")
-                meetup = await rota.move_meetup(
-                    session, actor, community, meta.m or 0, starts_at, now()
-                )
-                turns = await rota.plan(
-                    session, community, now(), unavailable=await away_statuses(session, community)
-                )
-                turn = next((t for t in turns if t.meetup_id == meetup.id), None)
-                return (
-                    community.channel_id,
-                    old,
-                    meetup.starts_at,
-                    turn.facilitator_id if turn else None,
-                )
+        async def work(
+            session: AsyncSession, community: Community, meta: RotaModal, form: MoveForm
+        ) -> tuple[str, datetime, datetime, str | None]:
+            meetup_id = meta.m or 0
+            schedule = await rota.get_schedule(session, community)
+            old = (await rota.get_meetup(session, community, meetup_id)).starts_at
+            starts_at = form.starts_at(schedule.time_zone if schedule else "UTC")
+            meetup = await rota.move_meetup(session, actor, community, meetup_id, starts_at, now())
+            turns = await rota.plan(
+                session, community, now(), unavailable=await away_statuses(session, community)
+            )
+            turn = next((t for t in turns if t.meetup_id == meetup.id), None)
+            return (
+                community.channel_id,
+                old,
+                meetup.starts_at,
+                turn.facilitator_id if turn else None,
+            )
 
-        result = await submit(ack, view, RotaBlock.MOVE_DATE, work)
+        result = await submit(
+            ack, view, actor, parse=MoveForm.from_state, work=work, error_block=RotaBlock.MOVE_DATE
+        )
         if result is None:
             return
         channel_id, old, new, facilitator = result

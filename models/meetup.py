@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     CheckConstraint,
     Date,
@@ -19,6 +20,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -57,6 +59,32 @@ class ChatMeetup(Base):
     ends_at: Mapped[datetime]
     ended_at: Mapped[datetime | None]
     ended_by_id: Mapped[str | None] = mapped_column(String(32))
+    # The rota's scheduled meetup this one is (it starts by itself, once: hence unique).
+    rota_meetup_id: Mapped[int | None] = mapped_column(
+        ForeignKey("meetup.id", ondelete="SET NULL"), unique=True
+    )
+    # Nobody on the rota was free, so a lead facilitates (the opening message says so).
+    stand_in: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+class ChatMeetupPlan(Base):
+    """The prompts, pace and nudges chosen ahead for a rota meetup held as a chat; its
+    length is the schedule's. Without one, the meetup opens with general prompts."""
+
+    __tablename__ = "chat_meetup_plan"
+    __table_args__ = (CheckConstraint("pace_minutes >= 0", name="pace_not_negative"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    rota_meetup_id: Mapped[int] = mapped_column(
+        ForeignKey("meetup.id", ondelete="CASCADE"), unique=True
+    )
+    prompts: Mapped[list[str]] = mapped_column(JSON)
+    pace_minutes: Mapped[int] = mapped_column(Integer, default=0)
+    nudge_half_time: Mapped[bool] = mapped_column(Boolean, default=True)
+    nudge_five_before: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_by_id: Mapped[str] = mapped_column(String(32))
+    updated_at: Mapped[datetime]
 
 
 class ChatMeetupPrompt(Base):
@@ -128,3 +156,6 @@ class ChatMeetupTakeaway(Base):
     owner_id: Mapped[str | None] = mapped_column(String(32))
     due_date: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime]
+    # An action is open until someone marks it done (see `bot.services.actions`).
+    done_at: Mapped[datetime | None]
+    done_by_id: Mapped[str | None] = mapped_column(String(32))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Date, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base
@@ -29,3 +29,7 @@ class Minutes(Base):
     body: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime]
     posted_ts: Mapped[str | None] = mapped_column(String(32))
+    # What search matches words against: the case-folded text of every searchable piece of
+    # the body, one piece a line. Filled by `bot.services.minutes` whenever a row is stored or
+    # its body changes; NULL only for rows written some other way, which search still reads.
+    search_text: Mapped[str | None] = mapped_column(Text)

@@ -248,6 +248,11 @@ def modal(
     )
 
 
+def guide_blocks(title: str, paragraphs: Iterable[str]) -> list[Block]:
+    """A command's help: a header, then a section for each mrkdwn paragraph."""
+    return [header(title), *(section(text) for text in paragraphs)]
+
+
 # --- long content ------------------------------------------------------------------------
 
 

@@ -14,11 +14,13 @@ from dataclasses import dataclass
 
 from slack_sdk.models.blocks import Block
 
+from bot.blocks.actions import record_button
 from bot.blocks.common import (
     actions,
     button,
     confirm_dialog,
     context,
+    guide_blocks,
     header,
     list_words,
     mention,
@@ -283,7 +285,7 @@ def response_words(results: CheckResults) -> str:
 
 def results_blocks(results: CheckResults) -> list[Block]:
     """The results: per question its answers, score and trend, most disagreement first;
-    only the count when too few answered."""
+    only the count when too few answered. Either way, a button to record an action."""
     closed = slack_date(results.closed_at)
     early = f" (closed early by {mention(results.closed_by_id)})" if results.closed_by_id else ""
     blocks: list[Block] = [
@@ -298,6 +300,7 @@ def results_blocks(results: CheckResults) -> list[Block]:
                 "always the next check."
             )
         )
+        blocks.append(record_button(results.check_id))
         return blocks
     shown = [r for r in results.questions if r.shown]
     hidden = [r for r in results.questions if not r.shown]
@@ -311,6 +314,7 @@ def results_blocks(results: CheckResults) -> list[Block]:
         )
     )
     blocks.extend(text_sections(lines))
+    blocks.append(record_button(results.check_id))
     return blocks
 
 
@@ -443,7 +447,7 @@ _HELP = [
 
 
 def help_blocks() -> list[Block]:
-    return [header("How health checks work"), *(section(text) for text in _HELP)]
+    return guide_blocks("How health checks work", _HELP)
 
 
 def help_text() -> str:

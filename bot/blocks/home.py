@@ -161,7 +161,7 @@ def _action(item: OpenAction) -> Block:
     title = safe(one_line(item.session_title), TITLE_LIMIT)
     return section(
         f"• {text}\n{due}from _{title}_ in {channel(item.channel_id)}",
-        accessory=mark_done_button(item.takeaway_id),
+        accessory=mark_done_button(item.action_id, item.source),
     )
 
 
@@ -170,7 +170,10 @@ def _actions(view: HomeView) -> list[Block]:
     if not view.actions:
         return [
             *blocks,
-            context("No actions for you. Actions you take on in a Lean Coffee show here."),
+            context(
+                "No actions for you. Actions you take on in a Lean Coffee, a meetup or "
+                "after a health check show here."
+            ),
         ]
     return blocks + [_action(item) for item in view.actions]
 

@@ -35,6 +35,7 @@ from bot.blocks.common import (
     divider,
     duration_text,
     facilitator_input,
+    guide_blocks,
     header,
     list_words,
     mention,
@@ -1057,7 +1058,7 @@ _HELP = [
 
 def help_blocks() -> list[Block]:
     """How Lean Coffee works and every `/lean-coffee` command, in plain words."""
-    return [header("How Lean Coffee works"), *(section(text) for text in _HELP)]
+    return guide_blocks("How Lean Coffee works", _HELP)
 
 
 def help_text() -> str:

@@ -29,6 +29,7 @@ from bot.blocks.common import (
     divider,
     duration_text,
     facilitator_input,
+    guide_blocks,
     header,
     mention,
     modal,
@@ -49,8 +50,8 @@ from bot.blocks.common import (
 )
 from bot.ids import MeetupAction, MeetupBlock, MeetupView, input_action_id
 from bot.services.meetup import (
+    DEFAULT_EXTEND_MINUTES,
     DEFAULT_LENGTH_MINUTES,
-    EXTEND_MINUTES,
     MAX_LENGTH_MINUTES,
     MAX_PROMPTS,
     MIN_LENGTH_MINUTES,
@@ -68,24 +69,89 @@ NUDGE_HALF = "half"
 NUDGE_FIVE = "five"
 OFF_RECORD_HOW = "start it with *(off the record)*"
 PROMPTS_INPUT_MAX = 3000
+EXTEND_CHOICES = (5, 10, 15, 30)  # minutes, offered by "Extend…"
+TAKEAWAY_BUTTON = "Add a takeaway or action"
 ANON_POST_MAX = 3000  # Slack's limit for a text input
 
 
 # --- /meetup help ----------------------------------------------------------------------------
 
 
-def help_text() -> str:
-    return (
+_HELP = [
+    (
         "*/meetup* runs a time-boxed chat meetup in this channel: each prompt gets its own "
         "message, everyone replies in its thread, and hearth keeps the time, nudges, closes "
-        "and writes the minutes.\n"
-        "• `/meetup`: start one (prompts, length, pace, nudges)\n"
+        "and writes the minutes."
+    ),
+    (
+        "• `/meetup`: start one (prompts, length, pace, nudges, who facilitates)\n"
         f"• During the meetup, to keep a reply out of the minutes, {OFF_RECORD_HOW}.\n"
-        "• `/meetup help`: this message"
-    )
+        f"• *{TAKEAWAY_BUTTON}* on the opening message, any time: it goes in the minutes "
+        "(after the close, use the button on the minutes)\n"
+        "• *Extend…* (the facilitator or a lead): 5 to 30 more minutes, up to "
+        f"{MAX_LENGTH_MINUTES} minutes in all\n"
+        "• `/meetup help`: this guide"
+    ),
+]
+
+
+def help_blocks() -> list[Block]:
+    return guide_blocks("How chat meetups work", _HELP)
+
+
+def help_text() -> str:
+    return "How chat meetups work, and the /meetup command."
 
 
 # --- starting ----------------------------------------------------------------------------------
+
+
+def prompts_input(initial: Sequence[str] = ()) -> InputBlock:
+    """The prompts, one per line (shared by /meetup and a rota meetup's plan)."""
+    return InputBlock(
+        block_id=MeetupBlock.PROMPTS,
+        label=plain("Prompts"),
+        hint=plain(f"One per line, up to {MAX_PROMPTS}."),
+        element=PlainTextInputElement(
+            action_id=input_action_id(MeetupBlock.PROMPTS),
+            multiline=True,
+            max_length=PROMPTS_INPUT_MAX,
+            initial_value="\n".join(initial) or None,
+            placeholder=plain("What's one thing you changed your mind about this year?"),
+        ),
+    )
+
+
+def pace_input(initial: int = 0) -> InputBlock:
+    return InputBlock(
+        block_id=MeetupBlock.PACE,
+        label=plain("Minutes between prompts"),
+        optional=True,
+        hint=plain("Leave empty (or 0) to post every prompt at the start."),
+        element=NumberInputElement(
+            action_id=input_action_id(MeetupBlock.PACE),
+            is_decimal_allowed=False,
+            initial_value=str(initial) if initial else None,
+        ),
+    )
+
+
+def nudges_input(*, half_time: bool = True, five_before: bool = True) -> InputBlock:
+    choices = [
+        ("At half-time", NUDGE_HALF, half_time),
+        ("Five minutes before the end", NUDGE_FIVE, five_before),
+    ]
+    ticked = [option(label, value) for label, value, on in choices if on]
+    return InputBlock(
+        block_id=MeetupBlock.NUDGES,
+        label=plain("Nudges in the threads"),
+        optional=True,
+        element=CheckboxesElement(
+            action_id=input_action_id(MeetupBlock.NUDGES),
+            options=[option(label, value) for label, value, _ in choices],
+            initial_options=ticked or None,
+        ),
+    )
 
 
 def start_modal(channel_id: str, facilitator_id: str | None, *, from_rota: bool = False) -> View:
@@ -99,17 +165,7 @@ def start_modal(channel_id: str, facilitator_id: str | None, *, from_rota: bool 
                 "The group meets here in threads for a set time: each prompt is its own "
                 "message, and its thread is the discussion."
             ),
-            InputBlock(
-                block_id=MeetupBlock.PROMPTS,
-                label=plain("Prompts"),
-                hint=plain(f"One per line, up to {MAX_PROMPTS}."),
-                element=PlainTextInputElement(
-                    action_id=input_action_id(MeetupBlock.PROMPTS),
-                    multiline=True,
-                    max_length=PROMPTS_INPUT_MAX,
-                    placeholder=plain("What's one thing you changed your mind about this year?"),
-                ),
-            ),
+            prompts_input(),
             InputBlock(
                 block_id=MeetupBlock.LENGTH,
                 label=plain("Length in minutes"),
@@ -120,31 +176,8 @@ def start_modal(channel_id: str, facilitator_id: str | None, *, from_rota: bool 
                     initial_value=str(DEFAULT_LENGTH_MINUTES),
                 ),
             ),
-            InputBlock(
-                block_id=MeetupBlock.PACE,
-                label=plain("Minutes between prompts"),
-                optional=True,
-                hint=plain("Leave empty (or 0) to post every prompt at the start."),
-                element=NumberInputElement(
-                    action_id=input_action_id(MeetupBlock.PACE), is_decimal_allowed=False
-                ),
-            ),
-            InputBlock(
-                block_id=MeetupBlock.NUDGES,
-                label=plain("Nudges in the threads"),
-                optional=True,
-                element=CheckboxesElement(
-                    action_id=input_action_id(MeetupBlock.NUDGES),
-                    options=[
-                        option("At half-time", NUDGE_HALF),
-                        option("Five minutes before the end", NUDGE_FIVE),
-                    ],
-                    initial_options=[
-                        option("At half-time", NUDGE_HALF),
-                        option("Five minutes before the end", NUDGE_FIVE),
-                    ],
-                ),
-            ),
+            pace_input(),
+            nudges_input(),
             facilitator_input(MeetupBlock.FACILITATOR, facilitator_id, from_rota=from_rota),
         ],
     )
@@ -160,19 +193,36 @@ def _whole_number(raw: str | None, block: MeetupBlock, errors: dict[str, str]) -
         return None
 
 
-def parse_start(values: Mapping[str, Any]) -> StartOptions:
-    """The start modal's answers; FormErrors for what Slack's own checks let through."""
-    errors: dict[str, str] = {}
-    prompts = tuple(
-        line.strip() for line in (state_text(values, MeetupBlock.PROMPTS) or "").splitlines()
-    )
-    prompts = tuple(p for p in prompts if p)
+def read_prompts(values: Mapping[str, Any], errors: dict[str, str]) -> tuple[str, ...]:
+    """The prompts typed, one per line; problems go into `errors` under the input."""
+    lines = (state_text(values, MeetupBlock.PROMPTS) or "").splitlines()
+    prompts = tuple(p for p in (line.strip() for line in lines) if p)
     if not prompts:
         errors[MeetupBlock.PROMPTS] = "Add at least one prompt: one per line."
     elif len(prompts) > MAX_PROMPTS:
         errors[MeetupBlock.PROMPTS] = f"Up to {MAX_PROMPTS} prompts, please."
     elif any(len(p) > PROMPT_MAX for p in prompts):
         errors[MeetupBlock.PROMPTS] = f"Each prompt can be up to {PROMPT_MAX} characters."
+    return prompts
+
+
+def read_pace(values: Mapping[str, Any], errors: dict[str, str]) -> int:
+    pace = _whole_number(state_text(values, MeetupBlock.PACE), MeetupBlock.PACE, errors) or 0
+    if pace < 0:
+        errors[MeetupBlock.PACE] = "The pace can't be negative: leave it empty for all at once."
+    return pace
+
+
+def read_nudges(values: Mapping[str, Any]) -> tuple[bool, bool]:
+    """(at half-time, five minutes before the end)."""
+    nudges = state_checked(values, MeetupBlock.NUDGES)
+    return NUDGE_HALF in nudges, NUDGE_FIVE in nudges
+
+
+def parse_start(values: Mapping[str, Any]) -> StartOptions:
+    """The start modal's answers; FormErrors for what Slack's own checks let through."""
+    errors: dict[str, str] = {}
+    prompts = read_prompts(values, errors)
     length = _whole_number(state_text(values, MeetupBlock.LENGTH), MeetupBlock.LENGTH, errors)
     if length is None and MeetupBlock.LENGTH not in errors:
         length = DEFAULT_LENGTH_MINUTES
@@ -180,18 +230,16 @@ def parse_start(values: Mapping[str, Any]) -> StartOptions:
         errors[MeetupBlock.LENGTH] = (
             f"A meetup lasts between {MIN_LENGTH_MINUTES} and {MAX_LENGTH_MINUTES} minutes."
         )
-    pace = _whole_number(state_text(values, MeetupBlock.PACE), MeetupBlock.PACE, errors) or 0
-    if pace < 0:
-        errors[MeetupBlock.PACE] = "The pace can't be negative: leave it empty for all at once."
+    pace = read_pace(values, errors)
     if errors:
         raise FormErrors(errors)
-    nudges = state_checked(values, MeetupBlock.NUDGES)
+    half_time, five_before = read_nudges(values)
     return StartOptions(
         prompts=prompts,
         length_minutes=length or DEFAULT_LENGTH_MINUTES,
         pace_minutes=pace,
-        nudge_half_time=NUDGE_HALF in nudges,
-        nudge_five_before=NUDGE_FIVE in nudges,
+        nudge_half_time=half_time,
+        nudge_five_before=five_before,
         facilitator_id=state_user(values, MeetupBlock.FACILITATOR),
     )
 
@@ -206,6 +254,18 @@ def _pace_text(state: MeetupState) -> str:
     if state.pace_minutes == 0:
         return f"All {count} prompts are below."
     return f"{count} prompts, a new one every {state.pace_minutes} min."
+
+
+def _facilitated(state: MeetupState) -> str:
+    who = mention(state.facilitator_id)
+    if state.stand_in:
+        return (
+            f"The community's scheduled meetup. Nobody on the rota was free to facilitate, so "
+            f"{who}, one of the community's leads, is keeping it on track. Thank you!"
+        )
+    if state.from_rota:
+        return f"The community's scheduled meetup. Facilitated by {who}, whose turn it is."
+    return f"Facilitated by {who}"
 
 
 def opening_text(state: MeetupState) -> str:
@@ -224,7 +284,7 @@ def opening_blocks(state: MeetupState) -> list[Block]:
                 f"This chat meetup ended {slack_date(ended)}. Thanks for taking part! "
                 "The minutes are in the channel."
             ),
-            context(f"Facilitated by {mention(state.facilitator_id)}"),
+            context(_facilitated(state)),
         ]
     return [
         header("Chat meetup"),
@@ -235,12 +295,14 @@ def opening_blocks(state: MeetupState) -> list[Block]:
             "often as you like.\n"
             f"*Off the record:* to keep a reply out of the minutes, {OFF_RECORD_HOW}.\n"
             "*Rather not be named?* Post anonymously: hearth posts it for you and keeps no "
-            "note of who you are."
+            "note of who you are.\n"
+            "*Takeaways and actions:* note them as they come up; they go in the minutes."
         ),
-        context(f"Facilitated by {mention(state.facilitator_id)}"),
+        context(_facilitated(state)),
         actions(
             button("Post anonymously", MeetupAction.POST_ANONYMOUSLY, ref),
-            button(f"Extend by {EXTEND_MINUTES} min", MeetupAction.EXTEND, ref),
+            button(TAKEAWAY_BUTTON, MeetupAction.ADD_TAKEAWAY, ref),
+            button("Extend…", MeetupAction.EXTEND, ref),
             button(
                 "End now",
                 MeetupAction.END_NOW,
@@ -268,8 +330,54 @@ def nudge_text(minutes_left: int, ends_at: datetime, *, half_time: bool) -> str:
     return f"{minutes_left} minutes left (until {when}). Anything you still want to add?"
 
 
-def extended_text(ends_at: datetime) -> str:
-    return f"More time: the meetup now runs until {slack_date(ends_at, '{time}')}."
+def extended_text(ends_at: datetime, minutes: int) -> str:
+    return (
+        f"More time: {plural(minutes, 'more minute')}, so the meetup now runs until "
+        f"{slack_date(ends_at, '{time}')}."
+    )
+
+
+# --- extending ---------------------------------------------------------------------------------
+
+
+def extend_modal(meta: ChatMeetupModal, state: MeetupState) -> View:
+    """How much longer: a few set lengths, within the longest a meetup can run."""
+    choices = [option(plural(m, "minute"), str(m)) for m in EXTEND_CHOICES]
+    return modal(
+        title="Extend the meetup",
+        callback_id=MeetupView.EXTEND,
+        submit="Extend",
+        private_metadata=meta.encode(),
+        blocks=[
+            section(
+                f"The meetup runs until *{slack_date(state.ends_at)}*, "
+                f"{duration_text(state.length_minutes * 60)} in all. The nudges and the close "
+                "move with the new end."
+            ),
+            InputBlock(
+                block_id=MeetupBlock.EXTEND_BY,
+                label=plain("How much longer?"),
+                hint=plain(f"A meetup can last up to {MAX_LENGTH_MINUTES} minutes in all."),
+                element=StaticSelectElement(
+                    action_id=input_action_id(MeetupBlock.EXTEND_BY),
+                    options=choices,
+                    initial_option=choices[EXTEND_CHOICES.index(DEFAULT_EXTEND_MINUTES)],
+                ),
+            ),
+        ],
+    )
+
+
+def parse_extend(values: Mapping[str, Any]) -> int:
+    """The minutes chosen in the extend modal."""
+    chosen = state_selected(values, MeetupBlock.EXTEND_BY)
+    if chosen is None or not chosen.isdigit():
+        raise FormErrors({MeetupBlock.EXTEND_BY: "Pick how much longer the meetup should run."})
+    return int(chosen)
+
+
+def takeaway_noted_text() -> str:
+    return "Noted! It will be in the minutes when the meetup ends."
 
 
 def closing_note_text() -> str:
@@ -396,7 +504,7 @@ def parse_takeaway(values: Mapping[str, Any]) -> TakeawayForm:
 
 
 def minutes_text(minutes: MeetupMinutes) -> str:
-    return f"Minutes: {minutes.title}"
+    return f"Minutes: {safe(minutes.title)}"
 
 
 def _reply_line(author_id: str | None, text: str) -> str:

@@ -20,6 +20,7 @@ from bot.blocks.common import (
     button,
     context,
     day_text,
+    guide_blocks,
     header,
     list_words,
     mention,
@@ -38,6 +39,7 @@ from bot.services.minutes import (
     Piece,
     PieceKind,
     SearchHit,
+    SearchResult,
     StoredMinutes,
 )
 from bot.state import MinutesRef
@@ -131,19 +133,31 @@ def _piece_line(piece: Piece) -> str | None:
     return None  # the title is already shown
 
 
-def search_blocks(query: str, hits: Sequence[SearchHit]) -> list[Block]:
-    """Where, when and who: each result's minutes, people and the lines that matched."""
+def _more_text(result: SearchResult) -> str:
+    return (
+        f"More minutes mention these words than I can rank at once, so these are the best of "
+        f"the newest {result.ranked}. Add a word or two to narrow the search."
+    )
+
+
+def search_blocks(query: str, result: SearchResult) -> list[Block]:
+    """Where, when and who: each result's minutes, people and the lines that matched; and,
+    when only the newest matching minutes were ranked, that more words would narrow it."""
+    hits: Sequence[SearchHit] = result.hits
     blocks: list[Block] = [
         header(f"Minutes mentioning “{one_line(query)}”"),
         context(
             f"{plural(len(hits), 'result')}, best match first, from every community you can see."
         ),
     ]
+    if result.more:
+        blocks.append(context(_more_text(result)))
     for hit in hits:
         entry = hit.entry
         who = [f"Facilitated by {mention(entry.facilitator_id)}"]
-        if entry.participant_ids:
-            who.append(f"with {_people(entry.participant_ids)}")
+        others = [p for p in entry.participant_ids if p != entry.facilitator_id]
+        if others:
+            who.append(f"with {_people(others)}")
         text = (
             f"*{_title(entry.title)}* · {entry.label} in <#{entry.channel_id}> · "
             f"{day_text(entry.held_on)}\n{' '.join(who)}"
@@ -158,13 +172,22 @@ def search_blocks(query: str, hits: Sequence[SearchHit]) -> list[Block]:
     return split_messages(blocks)[0]
 
 
-def search_text(query: str, hits: Sequence[SearchHit]) -> str:
-    return f"{plural(len(hits), 'set')} of minutes mention “{safe(one_line(query), 100)}”."
+def search_text(query: str, result: SearchResult) -> str:
+    found = f"{plural(len(result.hits), 'set')} of minutes mention “{safe(one_line(query), 100)}”."
+    return f"{found} {_more_text(result)}" if result.more else found
 
 
-def no_results_text(query: str) -> str:
+def no_results_text(query: str, result: SearchResult | None = None) -> str:
+    """Nothing to show: fewer words may help, unless too many minutes matched to rank."""
+    quoted = f"“{safe(one_line(query), 100)}”"
+    if result is not None and result.more:
+        return (
+            f"None of the newest {result.ranked} sets of minutes mentioning all of {quoted} "
+            "came up for you, and older ones mention them too. Add a word or two to narrow "
+            "the search."
+        )
     return (
-        f"I couldn't find any minutes mentioning all of “{safe(one_line(query), 100)}”. "
+        f"I couldn't find any minutes mentioning all of {quoted}. "
         "Tip: try fewer or shorter words (`/minutes onboarding` finds “onboarding” and "
         "“onboarded”); every word you type must appear."
     )
@@ -244,7 +267,7 @@ _HELP = [
 
 
 def help_blocks() -> list[Block]:
-    return [header("The minutes archive"), *(section(text) for text in _HELP)]
+    return guide_blocks("The minutes archive", _HELP)
 
 
 def help_text() -> str:

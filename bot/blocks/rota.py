@@ -33,6 +33,7 @@ from bot.blocks.common import (
     day_text,
     divider,
     duration_text,
+    guide_blocks,
     header,
     list_words,
     mention,
@@ -749,7 +750,7 @@ _HELP = [
 
 
 def help_blocks() -> list[Block]:
-    return [header("How the facilitation rota works"), *(section(text) for text in _HELP)]
+    return guide_blocks("How the facilitation rota works", _HELP)
 
 
 def help_text() -> str:

@@ -12,7 +12,9 @@ from datetime import date, datetime
 
 from slack_sdk.models.blocks import Block
 
+from bot.blocks.actions import mark_done_button
 from bot.blocks.common import (
+    MAX_MESSAGE_BLOCKS,
     actions,
     button,
     context,
@@ -29,13 +31,17 @@ from bot.blocks.common import (
     slack_date,
     text_sections,
 )
-from bot.ids import RotaAction
+from bot.ids import MeetupPlanAction, RotaAction
 from bot.services.rota import MeetupFormat
 from bot.services.rota_reminders import HandoverPack
 from bot.state import MeetupRef
 
 TITLE_LIMIT = 120
 ACTION_LIMIT = 200
+# Blocks `reminder` uses around the hand-over pack (header, intro, buttons, the chat meetup
+# note, divider, the pack's heading); the pack gets the rest of Slack's 50.
+REMINDER_BLOCKS = 6
+PACK_ROOM = MAX_MESSAGE_BLOCKS - REMINDER_BLOCKS
 
 FORMAT_NAMES: dict[str, str] = {
     MeetupFormat.LEAN_COFFEE: "Lean Coffee",
@@ -106,6 +112,17 @@ def reminder(
         header("Your turn to facilitate"),
         section(f"{intro}\n{ask}"),
         actions(*buttons),
+    ]
+    if meetup.format == MeetupFormat.CHAT:
+        blocks.append(
+            section(
+                f"hearth starts the chat in {_channel(meetup.channel_id)} by itself at the "
+                "time, with you as facilitator. Choose its prompts, or it opens with a couple "
+                "of general ones.",
+                accessory=button("Choose the prompts", MeetupPlanAction.CHOOSE_PROMPTS, meetup.ref),
+            )
+        )
+    blocks += [
         divider(),
         section("*Your hand-over pack*"),
         *handover_blocks(pack),
@@ -114,16 +131,9 @@ def reminder(
     return Outgoing(text, blocks)
 
 
-def handover_blocks(pack: HandoverPack) -> list[Block]:
-    """Last time's minutes in short, open actions and the topics waiting."""
-    blocks: list[Block] = [section(last_time_text(pack))]
-    action_lines = [
-        action_line(a.text, a.owner_id, a.due_date, a.topic_title) for a in pack.actions
-    ]
-    if action_lines:
-        blocks += text_sections(["*Open actions*", *action_lines])
-    else:
-        blocks.append(section("*Open actions*\nNone recorded yet."))
+def handover_blocks(pack: HandoverPack, room: int = PACK_ROOM) -> list[Block]:
+    """Last time's minutes in short, open actions (each with its "Mark as done" button) and
+    the topics waiting, in at most `room` blocks: actions that don't fit are counted."""
     if pack.waiting:
         lines = [
             f"• {safe(one_line(t.title), TITLE_LIMIT)} ({plural(t.votes, 'vote')})"
@@ -132,12 +142,41 @@ def handover_blocks(pack: HandoverPack) -> list[Block]:
         more = pack.waiting_total - len(pack.waiting)
         if more > 0:
             lines.append(f"…and {plural(more, 'more topic')}.")
-        blocks += text_sections(["*Topics waiting in the backlog*", *lines])
+        waiting = text_sections(["*Topics waiting in the backlog*", *lines])
     else:
-        blocks.append(
-            section("*Topics waiting in the backlog*\nNone yet: people can propose some.")
+        waiting = [section("*Topics waiting in the backlog*\nNone yet: people can propose some.")]
+    thanks = context("Thank you for keeping the community going. :heart:")
+    blocks: list[Block] = [section(last_time_text(pack))]
+    blocks += _open_actions_blocks(pack, room - len(blocks) - len(waiting) - 1)
+    return [*blocks, *waiting, thanks]
+
+
+def _open_actions_blocks(pack: HandoverPack, room: int) -> list[Block]:
+    """The heading, one section per open action that fits in `room` blocks, and a line
+    counting the rest."""
+    if not pack.actions:
+        return [section("*Open actions*\nNone recorded yet.")]
+    total = max(pack.actions_total, len(pack.actions))
+    fits = room - 1  # the heading
+    if total > fits:
+        fits -= 1  # the line counting the rest
+    shown = pack.actions[: max(fits, 0)]
+    blocks: list[Block] = [section("*Open actions*")]
+    blocks += [
+        section(
+            action_line(a.text, a.owner_id, a.due_date, a.topic_title),
+            accessory=mark_done_button(a.action_id, a.source),
         )
-    blocks.append(context("Thank you for keeping the community going. :heart:"))
+        for a in shown
+    ]
+    rest = total - len(shown)
+    if rest > 0:
+        blocks.append(
+            context(
+                f"…and {plural(rest, 'more open action')}: each owner sees theirs on "
+                "hearth's Home tab."
+            )
+        )
     return blocks
 
 
@@ -154,10 +193,11 @@ def last_time_text(pack: HandoverPack) -> str:
         topics = list_words([f"“{safe(one_line(t), TITLE_LIMIT)}”" for t in last.topics])
         more = last.topics_discussed - len(last.topics)
         lines.append(
-            f"{plural(last.topics_discussed, 'topic')} discussed: {topics}"
+            f"{plural(last.topics_discussed, last.topic_word)} discussed: {topics}"
             + (f" and {more} more" if more > 0 else "")
             + "."
         )
+    if last.topics_discussed or last.takeaways:
         lines.append(
             f"{plural(last.takeaways, 'takeaway')}, of which {plural(last.actions, 'action')}."
         )
@@ -186,6 +226,11 @@ def announcement(
     """The channel's note on the day: when, what, and who is facilitating."""
     when = slack_date(meetup.starts_at, "{time}")
     first = f"*Meetup today at {when}*: {meetup.what}."
+    if meetup.format == MeetupFormat.CHAT:
+        first += (
+            f" It happens right here, as a time-boxed chat: at {when} hearth posts the "
+            "prompts in this channel, and everyone replies in their threads."
+        )
     blocks: list[Block]
     if facilitator_id is None:
         lines = [first, "Nobody is down to facilitate yet. Could you step in?"]

@@ -1,4 +1,5 @@
-"""Timed work on actions: the owner's direct message on the due date.
+"""Timed work on actions: the owner's direct message on the due date, for actions from every
+source (Lean Coffee, meetups, health checks).
 
 The database says what is due (`actions.due_reminders`); each firing claims its attempt,
 re-reads the action (done, re-dated or re-assigned since: nothing to send), records the
@@ -57,7 +58,8 @@ async def send_reminder(deps: Deps, due: DueReminder) -> None:
         error = exc.response.get("error")
         if error in UNDELIVERABLE:
             logger.error(
-                "Slack refused the reminder for action %s (%s); not trying again",
+                "Slack refused the reminder for %s action %s (%s); not trying again",
+                due.source,
                 due.action_id,
                 error,
             )
@@ -84,7 +86,8 @@ async def _close(
 
 async def _failed(deps: Deps, due: DueReminder, reminder_id: int, why: str) -> None:
     logger.warning(
-        "Sending the reminder for action %s failed (attempt %d: %s); will retry",
+        "Sending the reminder for %s action %s failed (attempt %d: %s); will retry",
+        due.source,
         due.action_id,
         due.attempt + 1,
         why,

@@ -58,7 +58,8 @@ async def run_timer(deps: Deps, team_id: str, timer_id: int) -> None:
         elif step.kind == TimerKind.NUDGE:
             state = await present.snapshot(deps, team_id, step.meetup_id)
             before = step.minutes_before_end or 0
-            half = before != service.FINAL_NUDGE_MINUTES
+            # The midpoint reads as "halfway", even when it falls five minutes before the end.
+            half = before == state.length_minutes // 2
             await present.post_in_threads(
                 deps,
                 team_id,

@@ -14,6 +14,7 @@ from slack_sdk.models.blocks import Block
 
 from bot.blocks import meetup as blocks
 from bot.blocks.common import section
+from bot.presenters import actions as present_actions
 from bot.services import meetup as service
 from bot.services.meetup import MeetupMinutes, MeetupState
 
@@ -34,15 +35,18 @@ async def snapshot(deps: Deps, team_id: str, meetup_id: int) -> MeetupState:
 
 
 async def post_opening(deps: Deps, team_id: str, meetup_id: int) -> None:
-    """The opening message: the time-box, how to take part, and the meetup's buttons."""
+    """The opening message: the time-box, how to take part, and the meetup's buttons; then
+    the community's open actions in its thread, so the meetup starts from where it left off."""
     state = await snapshot(deps, team_id, meetup_id)
     response = await deps.client.chat_postMessage(
         channel=state.channel_id,
         text=blocks.opening_text(state),
         blocks=_dicts(blocks.opening_blocks(state)),
     )
+    opening_ts = str(response["ts"])
     async with deps.sessionmaker.begin() as session:
-        await service.set_opening_ts(session, meetup_id, str(response["ts"]))
+        await service.set_opening_ts(session, meetup_id, opening_ts)
+    await present_actions.post_open_actions(deps, team_id, state.channel_id, opening_ts)
 
 
 async def refresh_opening(deps: Deps, team_id: str, meetup_id: int) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.emulator.actor import SlackUser
+from bot.emulator.blocktree import elements
 from bot.emulator.delivery import DeliveryResult
 from bot.emulator.inputs import InputError, SubmitBlocked, raw_value
 from bot.emulator.seen import NotOnScreen, SeenMessage, SeenView
@@ -135,6 +136,23 @@ def _target(emulator: SlackEmulator, actor: SlackUser, body: JSON) -> SeenMessag
     return SeenMessage.of(state, message)
 
 
+def current_block_id(target: SeenMessage | SeenView, action: JSON) -> str:
+    """The block the clicked element is in now.
+
+    A message redrawn just before the click (someone else voted) gets new random ids for
+    blocks the app left without one, as Slack gives them; Slack still delivers a click on
+    what the person saw. So an element no longer in the block the page named is found again
+    by its action_id and value, when exactly one matches.
+    """
+    block_id = str(action.get("block_id") or "")
+    action_id = str(action.get("action_id") or "")
+    same_kind = [e for e in elements(target.blocks) if e.action_id == action_id]
+    if any(e.block_id == block_id for e in same_kind):
+        return block_id
+    same = [e for e in same_kind if e.element.get("value") == action.get("value")]
+    return same[0].block_id if len(same) == 1 else block_id
+
+
 async def act(emulator: SlackEmulator, user_id: Any, body: JSON) -> JSON:
     """A click or pick on a message, the Home tab or a modal (a `block_actions` payload).
 
@@ -152,7 +170,7 @@ async def act(emulator: SlackEmulator, user_id: Any, body: JSON) -> JSON:
             actor.enter(body["state"], view_id=target.id)
         result = await actor.use(
             target,
-            block_id=str(action.get("block_id") or ""),
+            block_id=current_block_id(target, action),
             action_id=str(action.get("action_id") or ""),
             entered=raw_value(action),
         )

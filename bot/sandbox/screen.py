@@ -1,5 +1,6 @@
 """What one person sees in the sandbox, as JSON for the page: their channels, the messages
-there (with their own "only visible to you" ones), threads, modals, Home tab and the time.
+there (with their own "only visible to you" ones and the files shared with them), threads,
+modals, Home tab and the time; and which shared files they may open.
 
 Read straight from the emulated workspace, so the page shows whatever hearth has made,
 whatever the feature: nothing here knows about Lean Coffee.
@@ -10,7 +11,15 @@ from __future__ import annotations
 from typing import Any
 
 from bot.emulator.inputs import shown_blocks
-from bot.emulator.state import Channel, Ephemeral, Message, User, View, WorkspaceState
+from bot.emulator.state import (
+    Channel,
+    Ephemeral,
+    Message,
+    UploadedFile,
+    User,
+    View,
+    WorkspaceState,
+)
 
 JSON = dict[str, Any]
 
@@ -82,6 +91,7 @@ def _message(state: WorkspaceState, message: Message | Ephemeral) -> JSON:
             "in_channel": message.thread_ts is None,
             "reply_count": 0,
             "reply_users": [],
+            "files": [],
         }
     bot = message.bot_id is not None
     return {
@@ -97,7 +107,33 @@ def _message(state: WorkspaceState, message: Message | Ephemeral) -> JSON:
         "in_channel": not message.is_reply or message.subtype == "thread_broadcast",
         "reply_count": message.reply_count,
         "reply_users": list(message.reply_users),
+        "files": [_file(f) for f in message.files],
     }
+
+
+def _file(shared: JSON) -> JSON:
+    """A file shared with a message, as its card shows it (opened through `/api/file`)."""
+    return {
+        "id": shared.get("id"),
+        "name": shared.get("name"),
+        "title": shared.get("title") or shared.get("name"),
+        "size": shared.get("size", 0),
+    }
+
+
+def readable_file(state: WorkspaceState, user_id: str, file_id: str) -> UploadedFile:
+    """A shared file `user_id` may open: one shared in a channel they can read.
+    KeyError for anything else (unknown, unfinished, or only in channels closed to them)."""
+    if user_id not in state.users or state.users[user_id].is_bot:
+        raise KeyError(user_id)
+    file = state.files.get(file_id)
+    if file is None or not file.completed or file.content is None:
+        raise KeyError(file_id)
+    for channel_id in file.channels:
+        channel = state.channels.get(channel_id)
+        if channel is not None and _can_read(channel, user_id):
+            return file
+    raise KeyError(file_id)
 
 
 def _view(view: View) -> JSON:

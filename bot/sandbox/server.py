@@ -1,8 +1,9 @@
 """The sandbox page's HTTP server: the page itself, a small JSON API and a change stream.
 
-`GET /api/state?user=U…` is what that person sees (see `screen`); the POST endpoints are what
-they do (see `acting`); `GET /api/events` is a Server-Sent Events stream that says "look
-again" whenever the workspace changes, so votes by others appear live.
+`GET /api/state?user=U…` is what that person sees (see `screen`); `GET /api/file?user=U…&id=F…`
+opens a file shared where they can read it (an exported set of minutes); the POST endpoints
+are what they do (see `acting`); `GET /api/events` is a Server-Sent Events stream that says
+"look again" whenever the workspace changes, so votes by others appear live.
 
 Only JSON bodies are taken, and only from the page's own origin: a browser will not send
 a cross-site JSON POST without asking first, which this server never allows.
@@ -13,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import re
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
@@ -24,7 +26,7 @@ from aiohttp import web
 from bot.sandbox import acting
 from bot.sandbox.acting import PageError
 from bot.sandbox.feed import CLOSED
-from bot.sandbox.screen import screen
+from bot.sandbox.screen import readable_file, screen
 
 if TYPE_CHECKING:
     from bot.sandbox.runtime import Sandbox
@@ -33,6 +35,8 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 SANDBOX_KEY: web.AppKey[Sandbox] = web.AppKey("sandbox")
 KEEP_ALIVE_SECONDS = 15.0
 NO_STORE = {"Cache-Control": "no-store"}
+# What a file's name may keep in a Content-Disposition header; anything else becomes "_".
+UNSAFE_IN_FILENAME = re.compile(r"[^A-Za-z0-9._-]")
 
 JSON = dict[str, Any]
 Handler = Callable[["Sandbox", JSON], Awaitable[JSON]]
@@ -45,6 +49,7 @@ def create_page_app(sandbox: Sandbox) -> web.Application:
     app.router.add_static("/static/", STATIC_DIR, show_index=False, follow_symlinks=False)
     app.router.add_get("/api/state", _state)
     app.router.add_get("/api/events", _events)
+    app.router.add_get("/api/file", _file)
     for path, handler in _ACTIONS.items():
         app.router.add_post(path, _action(handler))
     return app
@@ -86,6 +91,28 @@ async def _state(request: web.Request) -> web.Response:
     except KeyError:
         return _error("No such person in this workspace.", 404)
     return web.json_response(body, headers=NO_STORE)
+
+
+async def _file(request: web.Request) -> web.Response:
+    """A shared file's contents, shown as plain text in the browser (never run as a page)."""
+    sandbox = request.app[SANDBOX_KEY]
+    try:
+        file = readable_file(
+            sandbox.emulator.state, request.query.get("user", ""), request.query.get("id", "")
+        )
+    except KeyError:
+        return _error("That file isn't shared in any conversation you can see.", 404)
+    filename = UNSAFE_IN_FILENAME.sub("_", file.name) or "file"
+    return web.Response(
+        body=file.content,
+        content_type="text/plain",
+        charset="utf-8",
+        headers={
+            **NO_STORE,
+            "Content-Disposition": f'inline; filename="{filename}"',
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
 
 
 async def _events(request: web.Request) -> web.StreamResponse:

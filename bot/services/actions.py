@@ -1,44 +1,64 @@
 """Actions: something a person took on in a meeting, with an owner and maybe a due date.
 
-Every format that records actions (today Lean Coffee takeaways marked as actions) is read
-through this module, so the Home tab, the facilitator's hand-over pack, the start of the
-next Lean Coffee and the due-date reminder all agree on what is open. An action stays open
-until its owner (or whoever recorded it, the facilitator of the meeting it came from, or one
-of the community's leads) marks it done.
+Actions are recorded in three places: Lean Coffee takeaways marked as actions, meetup
+takeaways given an owner, and actions recorded from a health check's results. Each is read
+through one adapter in `bot.services.action_sources`, and everything else goes through this
+module, so the Home tab, the facilitator's hand-over pack, the start of the next Lean Coffee
+and the due-date reminder all agree on what is open. Ids are per source, so an action is
+named by its source and id together. An action stays open until its owner (or whoever
+recorded it, whoever ran the meeting it came from, or one of the community's leads) marks it
+done.
 
 The owner is reminded by direct message on the due date at `REMIND_AT` in the community's
 meetup-schedule time zone (the one `/rota schedule` set), or UTC when it has none. Each
-reminder is recorded in `ActionReminder` before it is sent, so it goes out once, and a
-failed send is retried after a back-off until the due date is over.
+reminder is recorded in `ActionReminder` (under the action's source) before it is sent, so
+it goes out once, and a failed send is retried after a back-off until the due date is over.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.errors import NotAllowed, NotFound
+from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.services import community as community_service
+from bot.services import health_check as hc
+from bot.services.action_sources import (
+    HEALTH_CHECK,
+    LEAN_COFFEE,
+    MEETUP,
+    SOURCES,
+    ActionSource,
+)
 from bot.services.actor import Actor
 from models.actions import ActionReminder
 from models.community import Community
-from models.lean_coffee import LeanCoffeeSession, LeanCoffeeTakeaway, LeanCoffeeTopic
+from models.health_check_actions import HealthCheckAction
 from models.rota import MeetupSchedule
 
-LEAN_COFFEE = "lean_coffee"  # `ActionReminder.source` of Lean Coffee actions
+__all__ = ["HEALTH_CHECK", "LEAN_COFFEE", "MEETUP"]
+
 REMIND_AT = time(9, 0)  # local time of the due-date reminder
 DEFAULT_LIMIT = 20
 CATCH_UP_DAYS = 7  # reminders missed while hearth was down are looked at this far back
 RETRY_FIRST_SECONDS = 15
 RETRY_MAX_SECONDS = 10 * 60
+TEXT_MAX = 1000
 
 GONE = "That action no longer exists: the meeting it came from may have been deleted."
+
+# Modal fields a recording error belongs to (`DomainError.field`).
+TEXT_FIELD = "text"
+OWNER_FIELD = "owner"
+DUE_FIELD = "due"
 
 
 class Outcome(StrEnum):
@@ -50,8 +70,9 @@ class Outcome(StrEnum):
 
 @dataclass(frozen=True)
 class Action:
-    """One action, wherever it was recorded."""
+    """One action, wherever it was recorded (`source`, with `id` in that source's table)."""
 
+    source: str
     id: int
     team_id: str
     channel_id: str
@@ -62,6 +83,7 @@ class Action:
     created_at: datetime
     done_at: datetime | None
     done_by_id: str | None
+    facilitator_id: str | None  # who ran the meeting it came from
     topic_title: str  # what was being discussed
     meeting_title: str  # e.g. the Lean Coffee's name
 
@@ -82,6 +104,8 @@ class Done:
 class DueReminder:
     """A due-date reminder still to send: ids only, re-read by the job."""
 
+    source: str
+    team_id: str
     action_id: int
     due_date: date
     due_at: datetime
@@ -89,7 +113,7 @@ class DueReminder:
 
     @property
     def claim_key(self) -> str:
-        return f"actions.reminder:{LEAN_COFFEE}:{self.action_id}:{self.due_date.isoformat()}"
+        return f"actions.reminder:{self.source}:{self.action_id}:{self.due_date.isoformat()}"
 
     @property
     def key(self) -> str:
@@ -99,37 +123,50 @@ class DueReminder:
 # --- reading --------------------------------------------------------------------------------
 
 
-def _select() -> Select[tuple[LeanCoffeeTakeaway, str, str, str]]:
-    return (
-        select(
-            LeanCoffeeTakeaway,
-            LeanCoffeeSession.channel_id,
-            LeanCoffeeSession.title,
-            LeanCoffeeTopic.title,
-        )
-        .join(LeanCoffeeSession, LeanCoffeeSession.id == LeanCoffeeTakeaway.session_id)
-        .join(LeanCoffeeTopic, LeanCoffeeTopic.id == LeanCoffeeTakeaway.topic_id)
-        .where(LeanCoffeeTakeaway.is_action.is_(True))
-    )
+def source_of(name: str) -> ActionSource:
+    """The source called `name`; an unknown one (a button from a newer version) is gone."""
+    source = SOURCES.get(name)
+    if source is None:
+        raise NotFound(GONE)
+    return source
 
 
-def _action(
-    row: LeanCoffeeTakeaway, channel_id: str, meeting_title: str, topic_title: str
-) -> Action:
+def _action(source: ActionSource, row: Mapping[str, Any]) -> Action:
+    topic_title, meeting_title = source.titles(row)
     return Action(
-        id=row.id,
-        team_id=row.team_id,
-        channel_id=channel_id,
-        text=row.text,
-        owner_id=row.owner_id,
-        author_id=row.author_id,
-        due_date=row.due_date,
-        created_at=row.created_at,
-        done_at=row.done_at,
-        done_by_id=row.done_by_id,
+        source=source.name,
+        id=row["id"],
+        team_id=row["team_id"],
+        channel_id=row["channel_id"],
+        text=row["text"],
+        owner_id=row["owner_id"],
+        author_id=row["author_id"],
+        due_date=row["due_date"],
+        created_at=row["created_at"],
+        done_at=row["done_at"],
+        done_by_id=row["done_by_id"],
+        facilitator_id=row["facilitator_id"],
         topic_title=topic_title,
         meeting_title=meeting_title,
     )
+
+
+def _open_in(
+    source: ActionSource, team_id: str, channel_id: str | None, owner_id: str | None
+) -> Select[Any]:
+    conditions: list[ColumnElement[bool]] = [
+        *source.in_team(team_id),
+        source.model.done_at.is_(None),
+    ]
+    if channel_id is not None:
+        conditions.append(source.channel() == channel_id)
+    if owner_id is not None:
+        conditions.append(source.model.owner_id == owner_id)
+    return source.select().where(*conditions)
+
+
+def _newest_first(action: Action) -> tuple[datetime, str, int]:
+    return (action.created_at, action.source, action.id)
 
 
 async def open_actions(
@@ -139,49 +176,104 @@ async def open_actions(
     owner_id: str | None = None,
     limit: int = DEFAULT_LIMIT,
 ) -> list[Action]:
-    """Open actions of a workspace, of one channel and/or one owner, newest first."""
-    query = _select().where(
-        LeanCoffeeTakeaway.team_id == team_id,
-        LeanCoffeeSession.team_id == team_id,
-        LeanCoffeeTakeaway.done_at.is_(None),
-    )
-    if channel_id is not None:
-        query = query.where(LeanCoffeeSession.channel_id == channel_id)
-    if owner_id is not None:
-        query = query.where(LeanCoffeeTakeaway.owner_id == owner_id)
-    query = query.order_by(
-        LeanCoffeeTakeaway.created_at.desc(), LeanCoffeeTakeaway.id.desc()
-    ).limit(limit)
-    return [_action(*row) for row in (await session.execute(query)).all()]
+    """Open actions of a workspace, of one channel and/or one owner, newest first, from
+    every source (each asked for at most `limit`, then merged)."""
+    found: list[Action] = []
+    for source in SOURCES.values():
+        model = source.model
+        query = (
+            _open_in(source, team_id, channel_id, owner_id)
+            .order_by(model.created_at.desc(), model.id.desc())
+            .limit(limit)
+        )
+        found += [_action(source, row) for row in (await session.execute(query)).mappings()]
+    found.sort(key=_newest_first, reverse=True)
+    return found[:limit]
 
 
-async def get_action(session: AsyncSession, team_id: str, action_id: int) -> Action:
+async def count_open(
+    session: AsyncSession, team_id: str, channel_id: str | None = None, owner_id: str | None = None
+) -> int:
+    """How many actions `open_actions` would list without a limit."""
+    total = 0
+    for source in SOURCES.values():
+        query = _open_in(source, team_id, channel_id, owner_id).subquery()
+        total += int(await session.scalar(select(func.count()).select_from(query)) or 0)
+    return total
+
+
+async def get_action(
+    session: AsyncSession, team_id: str, action_id: int, source: str = LEAN_COFFEE
+) -> Action:
+    """One action of this workspace (`NotFound` when gone or another workspace's)."""
+    found = source_of(source)
     row = (
-        await session.execute(
-            _select().where(
-                LeanCoffeeTakeaway.id == action_id, LeanCoffeeTakeaway.team_id == team_id
+        (
+            await session.execute(
+                found.select().where(*found.in_team(team_id), found.model.id == action_id)
             )
         )
-    ).first()
+        .mappings()
+        .first()
+    )
     if row is None:
         raise NotFound(GONE)
-    return _action(*row)
+    return _action(found, row)
+
+
+# --- recording (health checks) --------------------------------------------------------------
+
+
+async def record_after_check(
+    session: AsyncSession,
+    actor: Actor,
+    check_id: int,
+    text: str,
+    owner_id: str | None,
+    due_date: date | None,
+    now: datetime,
+) -> Action:
+    """Record an action the community took on after talking over a health check's results.
+    Anyone who can see the results may; the owner must be chosen (people, not bots, are
+    checked by the caller, which asks Slack)."""
+    text = text.strip()
+    if not text:
+        raise InvalidInput("Write what will be done first.", field=TEXT_FIELD)
+    if len(text) > TEXT_MAX:
+        raise InvalidInput(f"Keep it under {TEXT_MAX} characters.", field=TEXT_FIELD)
+    if not owner_id:
+        raise InvalidInput("Pick who will do it.", field=OWNER_FIELD)
+    if due_date is not None and due_date < now.date():
+        raise InvalidInput("Pick a due date from today on, or leave it empty.", field=DUE_FIELD)
+    check = await hc.get_check(session, actor.team_id, check_id)
+    if check.is_open:
+        raise Conflict("This health check is still open: record actions once its results are in.")
+    row = HealthCheckAction(
+        team_id=actor.team_id,
+        check_id=check.id,
+        author_id=actor.user_id,
+        text=text,
+        owner_id=owner_id,
+        due_date=due_date,
+        created_at=now,
+    )
+    session.add(row)
+    await session.flush()
+    return await get_action(session, actor.team_id, row.id, HEALTH_CHECK)
+
+
+async def results_message_of(session: AsyncSession, team_id: str, check_id: int) -> str | None:
+    """The ts of a check's results message, where what is recorded about it is confirmed."""
+    return (await hc.get_check(session, team_id, check_id)).results_ts
 
 
 # --- marking done ---------------------------------------------------------------------------
 
 
 async def may_mark_done(session: AsyncSession, actor: Actor, action: Action) -> bool:
-    """The owner, whoever recorded it, the facilitator of the meeting it came from, or one of
-    the community's leads (workspace admins count as leads)."""
-    if actor.user_id in (action.owner_id, action.author_id):
-        return True
-    facilitator = await session.scalar(
-        select(LeanCoffeeSession.facilitator_id)
-        .join(LeanCoffeeTakeaway, LeanCoffeeTakeaway.session_id == LeanCoffeeSession.id)
-        .where(LeanCoffeeTakeaway.id == action.id)
-    )
-    if actor.user_id == facilitator:
+    """The owner, whoever recorded it, whoever ran the meeting it came from, or one of the
+    community's leads (workspace admins count as leads)."""
+    if actor.user_id in (action.owner_id, action.author_id, action.facilitator_id):
         return True
     community = await community_service.find_community(session, action.team_id, action.channel_id)
     if community is not None:
@@ -189,9 +281,11 @@ async def may_mark_done(session: AsyncSession, actor: Actor, action: Action) -> 
     return await actor.is_admin()
 
 
-async def mark_done(session: AsyncSession, actor: Actor, action_id: int, now: datetime) -> Done:
+async def mark_done(
+    session: AsyncSession, actor: Actor, action_id: int, now: datetime, source: str = LEAN_COFFEE
+) -> Done:
     """Mark an action done. Doing it twice is harmless: the second time says who did it."""
-    action = await get_action(session, actor.team_id, action_id)
+    action = await get_action(session, actor.team_id, action_id, source)
     if not action.is_open:
         return Done(action, already=True)
     if not await may_mark_done(session, actor, action):
@@ -200,12 +294,12 @@ async def mark_done(session: AsyncSession, actor: Actor, action_id: int, now: da
             f"Only {owner}, the meeting's facilitator or a lead of the community can mark "
             "this action done. If it's finished, let them know!"
         )
-    row = await session.get(LeanCoffeeTakeaway, action_id)
+    row = await session.get(source_of(source).model, action_id)
     assert row is not None
     row.done_at = now
     row.done_by_id = actor.user_id
     await session.flush()
-    return Done(await get_action(session, actor.team_id, action_id), already=False)
+    return Done(await get_action(session, actor.team_id, action_id, source), already=False)
 
 
 # --- due-date reminders ---------------------------------------------------------------------
@@ -241,49 +335,53 @@ async def time_zone_of(session: AsyncSession, team_id: str, channel_id: str) -> 
 
 async def due_reminders(session: AsyncSession, now: datetime) -> list[DueReminder]:
     """Every due-date reminder still to send, whenever it is due (the scheduler's source):
-    open actions with an owner and a due date from `CATCH_UP_DAYS` ago on, whose reminder for
-    that date has not been sent or given up on."""
+    open actions of every source with an owner and a due date from `CATCH_UP_DAYS` ago on,
+    whose reminder for that date has not been sent or given up on."""
     since = (now - timedelta(days=CATCH_UP_DAYS)).date()
-    rows = (
-        await session.execute(
-            select(LeanCoffeeTakeaway, LeanCoffeeSession.team_id, LeanCoffeeSession.channel_id)
-            .join(LeanCoffeeSession, LeanCoffeeSession.id == LeanCoffeeTakeaway.session_id)
-            .where(
-                LeanCoffeeTakeaway.is_action.is_(True),
-                LeanCoffeeTakeaway.done_at.is_(None),
-                LeanCoffeeTakeaway.owner_id.is_not(None),
-                LeanCoffeeTakeaway.due_date >= since,
-            )
-            .order_by(LeanCoffeeTakeaway.due_date, LeanCoffeeTakeaway.id)
-        )
-    ).all()
-    if not rows:
-        return []
-    reminders = {
-        (r.action_id, r.due_date): r
-        for r in await session.scalars(
-            select(ActionReminder).where(
-                ActionReminder.source == LEAN_COFFEE,
-                ActionReminder.action_id.in_([t.id for t, _, _ in rows]),
-            )
-        )
-    }
     zones: dict[tuple[str, str], str | None] = {}
     due: list[DueReminder] = []
-    for takeaway, team_id, channel_id in rows:
-        assert takeaway.due_date is not None
-        reminder = reminders.get((takeaway.id, takeaway.due_date))
-        if reminder is not None and reminder.done_at is not None:
+    for source in SOURCES.values():
+        model = source.model
+        rows = (
+            (
+                await session.execute(
+                    source.select().where(
+                        model.done_at.is_(None),
+                        model.owner_id.is_not(None),
+                        model.due_date >= since,
+                    )
+                )
+            )
+            .mappings()
+            .all()
+        )
+        if not rows:
             continue
-        if (team_id, channel_id) not in zones:
-            zones[(team_id, channel_id)] = await time_zone_of(session, team_id, channel_id)
-        at = remind_at(takeaway.due_date, zones[(team_id, channel_id)])
-        attempt = 0
-        if reminder is not None:
-            attempt = reminder.attempts
-            if reminder.last_failed_at is not None:
-                at = max(at, reminder.last_failed_at + retry_delay(reminder.attempts))
-        due.append(DueReminder(takeaway.id, takeaway.due_date, at, attempt))
+        reminders = {
+            (r.action_id, r.due_date): r
+            for r in await session.scalars(
+                select(ActionReminder).where(
+                    ActionReminder.source == source.name,
+                    ActionReminder.action_id.in_([row["id"] for row in rows]),
+                )
+            )
+        }
+        for row in rows:
+            action_id, due_date = row["id"], row["due_date"]
+            team_id, channel_id = row["team_id"], row["channel_id"]
+            reminder = reminders.get((action_id, due_date))
+            if reminder is not None and reminder.done_at is not None:
+                continue
+            if (team_id, channel_id) not in zones:
+                zones[(team_id, channel_id)] = await time_zone_of(session, team_id, channel_id)
+            at = remind_at(due_date, zones[(team_id, channel_id)])
+            attempt = 0
+            if reminder is not None:
+                attempt = reminder.attempts
+                if reminder.last_failed_at is not None:
+                    at = max(at, reminder.last_failed_at + retry_delay(reminder.attempts))
+            due.append(DueReminder(source.name, team_id, action_id, due_date, at, attempt))
+    due.sort(key=lambda d: (d.due_date, d.source, d.action_id))
     return due
 
 
@@ -305,14 +403,16 @@ async def start_reminder(
     """Open (or find) the reminder's record and decide whether it should still be sent:
     None when it was sent already, or it is given up on here (done, due date or owner
     changed, too late). Call after claiming the attempt, in the same transaction."""
-    row = await session.get(LeanCoffeeTakeaway, due.action_id)
     reminder = await _reminder_row(session, due, now)
     if reminder.done_at is not None:
         return None
-    if row is None or row.done_at is not None or row.due_date != due.due_date:
+    try:
+        action: Action | None = await get_action(session, due.team_id, due.action_id, due.source)
+    except NotFound:
+        action = None
+    if action is None or not action.is_open or action.due_date != due.due_date:
         await close_reminder(session, reminder.id, now, Outcome.NOT_NEEDED)
         return None
-    action = await get_action(session, row.team_id, row.id)
     if action.owner_id is None:
         await close_reminder(session, reminder.id, now, Outcome.NOT_NEEDED)
         return None
@@ -325,7 +425,7 @@ async def start_reminder(
 
 async def _reminder_row(session: AsyncSession, due: DueReminder, now: datetime) -> ActionReminder:
     where = (
-        ActionReminder.source == LEAN_COFFEE,
+        ActionReminder.source == due.source,
         ActionReminder.action_id == due.action_id,
         ActionReminder.due_date == due.due_date,
     )
@@ -333,7 +433,7 @@ async def _reminder_row(session: AsyncSession, due: DueReminder, now: datetime) 
     if existing is not None:
         return existing
     reminder = ActionReminder(
-        source=LEAN_COFFEE,
+        source=due.source,
         action_id=due.action_id,
         due_date=due.due_date,
         attempts=0,

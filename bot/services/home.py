@@ -68,7 +68,11 @@ class WaitingCheck:
 
 @dataclass(frozen=True)
 class OpenAction:
-    takeaway_id: int
+    """One of the person's open actions, from any source (`source` and `action_id` together
+    name it, as on its "Mark as done" button)."""
+
+    source: str
+    action_id: int
     channel_id: str
     text: str
     due_date: date | None
@@ -183,7 +187,8 @@ async def _open_actions(session: AsyncSession, actor: Actor) -> list[OpenAction]
     )
     return [
         OpenAction(
-            takeaway_id=a.id,
+            source=a.source,
+            action_id=a.id,
             channel_id=a.channel_id,
             text=a.text,
             due_date=a.due_date,

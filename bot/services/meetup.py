@@ -41,7 +41,7 @@ MAX_PROMPTS = 10
 PROMPT_MAX = 1000
 REPLY_MAX = 4000
 TAKEAWAY_MAX = 1000
-EXTEND_MINUTES = 10
+DEFAULT_EXTEND_MINUTES = 10
 FINAL_NUDGE_MINUTES = 5
 MAX_POST_ATTEMPTS = 5
 RETRY_SECONDS = 30
@@ -92,6 +92,8 @@ class MeetupState:
     ended_at: datetime | None
     opening_ts: str | None
     prompts: tuple[PromptView, ...]
+    from_rota: bool = False  # the community's scheduled meetup, started by itself
+    stand_in: bool = False  # a lead facilitates: nobody on the rota was free
 
     @property
     def released(self) -> tuple[PromptView, ...]:
@@ -216,6 +218,8 @@ async def state_of(session: AsyncSession, meetup: ChatMeetup) -> MeetupState:
         prompts=tuple(
             PromptView(p.id, p.position, p.text, p.release_at, p.message_ts) for p in prompts
         ),
+        from_rota=meetup.rota_meetup_id is not None,
+        stand_in=meetup.stand_in,
     )
 
 
@@ -260,9 +264,19 @@ def nudge_offsets(options: StartOptions) -> list[int]:
 
 
 async def start(
-    session: AsyncSession, actor: Actor, channel_id: str, options: StartOptions, now: datetime
+    session: AsyncSession,
+    actor: Actor,
+    channel_id: str,
+    options: StartOptions,
+    now: datetime,
+    *,
+    rota_meetup_id: int | None = None,
+    stand_in: bool = False,
 ) -> ChatMeetup:
-    """Open a meetup and plan its timed steps (releases, nudges, the close)."""
+    """Open a meetup and plan its timed steps (releases, nudges, the close).
+
+    `rota_meetup_id` marks the rota's scheduled meetup this is (started by itself at its
+    time); `stand_in` that a lead facilitates because nobody on the rota was free."""
     check_options(options)
     if await running_meetup(session, actor.team_id, channel_id) is not None:
         raise Conflict(
@@ -280,6 +294,8 @@ async def start(
         pace_minutes=options.pace_minutes,
         started_at=now,
         ends_at=ends_at,
+        rota_meetup_id=rota_meetup_id,
+        stand_in=stand_in,
     )
     try:
         async with session.begin_nested():
@@ -514,25 +530,77 @@ async def _require_steer(
     )
 
 
-async def extend(
-    session: AsyncSession, actor: Actor, meetup: ChatMeetup, now: datetime
-) -> ChatMeetup:
-    """Give the meetup more time: the close and the nudges still to come move with the end."""
+async def check_can_extend(session: AsyncSession, actor: Actor, meetup: ChatMeetup) -> None:
+    """Refuse before asking how much longer, when the answer could not be used."""
     if meetup.status != RUNNING:
         raise Conflict("This meetup has already ended.")
     await _require_steer(session, actor, meetup, "extend the meetup")
-    shift = timedelta(minutes=EXTEND_MINUTES)
-    meetup.ends_at = meetup.ends_at + shift
-    meetup.length_minutes = meetup.length_minutes + EXTEND_MINUTES
-    pending = await session.scalars(
-        select(ChatMeetupTimer).where(
-            ChatMeetupTimer.meetup_id == meetup.id,
-            ChatMeetupTimer.done_at.is_(None),
-            ChatMeetupTimer.kind.in_((TimerKind.NUDGE, TimerKind.CLOSE)),
+    if meetup.length_minutes >= MAX_LENGTH_MINUTES:
+        raise Conflict(
+            f"This meetup already lasts {MAX_LENGTH_MINUTES} minutes, the longest a meetup "
+            "can run, so it can't be extended. End it when you're ready."
+        )
+
+
+async def extend(
+    session: AsyncSession,
+    actor: Actor,
+    meetup: ChatMeetup,
+    now: datetime,
+    minutes: int = DEFAULT_EXTEND_MINUTES,
+) -> ChatMeetup:
+    """Give the meetup `minutes` more, up to `MAX_LENGTH_MINUTES` in all. The close and the
+    nudges still to come move with the end: the final nudge stays five minutes before it, the
+    half-time nudge moves to the new half-time, and a final nudge already sent comes again
+    when the new end leaves room for it."""
+    await check_can_extend(session, actor, meetup)
+    if minutes < 1:
+        raise InvalidInput("Pick how much longer the meetup should run.", field="extend_by")
+    room = MAX_LENGTH_MINUTES - meetup.length_minutes
+    if minutes > room:
+        raise InvalidInput(
+            f"A meetup can last up to {MAX_LENGTH_MINUTES} minutes in all, and this one "
+            f"already lasts {meetup.length_minutes}: pick {room} more minutes at most.",
+            field="extend_by",
+        )
+    meetup.ends_at = meetup.ends_at + timedelta(minutes=minutes)
+    meetup.length_minutes = meetup.length_minutes + minutes
+    timers = list(
+        await session.scalars(
+            select(ChatMeetupTimer).where(
+                ChatMeetupTimer.meetup_id == meetup.id,
+                ChatMeetupTimer.kind.in_((TimerKind.NUDGE, TimerKind.CLOSE)),
+            )
         )
     )
-    for timer in pending:
-        timer.due_at = timer.due_at + shift
+    finals = [
+        t
+        for t in timers
+        if t.kind == TimerKind.NUDGE and t.minutes_before_end == FINAL_NUDGE_MINUTES
+    ]
+    half = meetup.length_minutes // 2
+    for timer in timers:
+        if timer.done_at is not None:
+            continue
+        if timer.kind == TimerKind.CLOSE:
+            timer.due_at = meetup.ends_at
+        elif timer in finals:
+            timer.due_at = meetup.ends_at - timedelta(minutes=FINAL_NUDGE_MINUTES)
+        elif half <= FINAL_NUDGE_MINUTES and finals:
+            await session.delete(timer)  # half-time is now the final nudge's moment
+        else:
+            timer.minutes_before_end = half
+            timer.due_at = meetup.ends_at - timedelta(minutes=half)
+    final_at = meetup.ends_at - timedelta(minutes=FINAL_NUDGE_MINUTES)
+    if finals and all(t.done_at is not None for t in finals) and final_at > now:
+        session.add(
+            ChatMeetupTimer(
+                meetup_id=meetup.id,
+                kind=TimerKind.NUDGE,
+                minutes_before_end=FINAL_NUDGE_MINUTES,
+                due_at=final_at,
+            )
+        )
     await session.flush()
     return meetup
 
@@ -606,6 +674,11 @@ async def _minutes(session: AsyncSession, meetup: ChatMeetup, now: datetime) -> 
             first_seen.setdefault(reply.author_id, len(first_seen))
     participants = [meetup.facilitator_id] + [u for u in first_seen if u != meetup.facilitator_id]
     airtime = sorted(counts.items(), key=lambda item: (-item[1], first_seen[item[0]]))
+    takeaways = await session.scalars(
+        select(ChatMeetupTakeaway)
+        .where(ChatMeetupTakeaway.meetup_id == meetup.id)
+        .order_by(ChatMeetupTakeaway.created_at, ChatMeetupTakeaway.id)
+    )
     return MeetupMinutes(
         meetup_id=meetup.id,
         channel_id=meetup.channel_id,
@@ -629,6 +702,12 @@ async def _minutes(session: AsyncSession, meetup: ChatMeetup, now: datetime) -> 
             )
             for p in prompts
             if p.message_ts is not None
+        ),
+        takeaways=tuple(
+            MinutesTakeaway(
+                text=t.text, author_id=t.author_id, owner_id=t.owner_id, due_date=t.due_date
+            )
+            for t in takeaways
         ),
     )
 
@@ -655,8 +734,10 @@ async def add_takeaway(
     *,
     owner_id: str | None = None,
     due_date: date | None = None,
-) -> MeetupMinutes:
-    """Add a takeaway (an action when it has an owner) to an ended meetup's minutes."""
+) -> MeetupMinutes | None:
+    """Add a takeaway (an action when it has an owner). While the meetup runs it is kept for
+    the minutes written at the close (None is returned); once it has ended, it is added to
+    those minutes, which are returned."""
     text = text.strip()
     if not text:
         raise InvalidInput("Write the takeaway or action first.", field="takeaway_text")
@@ -667,8 +748,6 @@ async def add_takeaway(
     if due_date is not None and due_date < now.date():
         raise InvalidInput("Pick a due date from today on.", field="action_due")
     meetup = await get_meetup(session, actor.team_id, meetup_id)
-    if meetup.status != ENDED:
-        raise Conflict("Takeaways are added to the minutes once the meetup has ended.")
     session.add(
         ChatMeetupTakeaway(
             meetup_id=meetup.id,
@@ -679,6 +758,9 @@ async def add_takeaway(
             created_at=now,
         )
     )
+    if meetup.status == RUNNING:
+        await session.flush()
+        return None
     row = await session.scalar(
         select(Minutes).where(Minutes.source == MINUTES_SOURCE, Minutes.source_id == meetup.id)
     )

@@ -6,6 +6,12 @@ body only that format understands. `SOURCES` says, per source, what to call it a
 read its body into plain pieces (topics, takeaways, actions, and who they came from); the
 archive itself never looks inside a body any other way. Every query is scoped by team id.
 Nothing here talks to Slack: whether a person may see a channel is asked through `can_see`.
+
+Search is filtered in the database: each row keeps `search_text`, its pieces case-folded,
+written here at flush time whenever any format stores minutes or changes their body, so no
+format has to remember to. Every word of a search must appear in it (SQL LIKE, wildcards
+taken literally); only the newest matching minutes are then ranked in Python, and the answer
+says so when there were more.
 """
 
 from __future__ import annotations
@@ -17,8 +23,10 @@ from enum import StrEnum
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, and_, event, func, inspect, or_, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapper
 
 from bot.errors import NotFound
 from bot.services.lean_coffee_types import LeanCoffeeMinutes
@@ -28,7 +36,11 @@ from models.minutes import Minutes
 
 RECENT_LIMIT = 20  # entries in a channel's list (a button each, within one message)
 SEARCH_LIMIT = 10  # results of a search
-SEARCH_SCAN_LIMIT = 5000  # newest minutes of the workspace a search reads
+# Newest minutes mentioning every word that a search ranks (from their search text; only
+# the results' bodies are read); when more mention them, the answer says so and suggests
+# more words. See benchmarks/minutes_search.py for what a search costs.
+SEARCH_RANK_LIMIT = 1000
+LIKE_ESCAPE = "/"
 MAX_SEARCH_WORDS = 10
 MATCHES_SHOWN = 5  # matching topics/takeaways shown per result
 
@@ -106,6 +118,16 @@ class SearchHit:
     score: int
 
 
+@dataclass(frozen=True)
+class SearchResult:
+    """The best hits, and whether older minutes the person can see also mention every word
+    but were not ranked (only the newest `ranked` were): then more words would narrow it."""
+
+    hits: tuple[SearchHit, ...]
+    more: bool = False
+    ranked: int = 0
+
+
 # --- sources -----------------------------------------------------------------------------
 
 
@@ -174,15 +196,44 @@ def source_of(name: str) -> MinutesSource:
     return MinutesSource(name.replace("_", " ").capitalize(), lambda _body: Digest(0, (), ()), None)
 
 
-def _digest(row: Minutes) -> Digest:
+def digest_of(source: str, body: Body, title: str) -> Digest:
+    """Read a body through its source; a shape this version cannot read still has its title."""
     try:
-        digest = source_of(row.source).digest(row.body)
+        digest = source_of(source).digest(body)
     except (ValidationError, KeyError, TypeError, ValueError):
         # Minutes of a shape this version cannot read still list by their row's own fields.
         digest = Digest(0, (), ())
     if not any(piece.kind == PieceKind.TITLE for piece in digest.pieces):
-        digest = replace(digest, pieces=(Piece(PieceKind.TITLE, row.title), *digest.pieces))
+        digest = replace(digest, pieces=(Piece(PieceKind.TITLE, title), *digest.pieces))
     return digest
+
+
+def _digest(row: Minutes) -> Digest:
+    return digest_of(row.source, row.body, row.title)
+
+
+def search_text_of(source: str, body: Body, title: str) -> str:
+    """What search matches words against: each piece case-folded as `search_words` folds the
+    words of a search, its spaces collapsed, one piece a line (so no word spans two pieces).
+
+    The migration that added `search_text` keeps its own copy of this for the rows it
+    backfilled; a change here that alters the text needs a migration refreshing it."""
+    pieces = digest_of(source, body, title).pieces
+    return "\n".join(" ".join(piece.text.casefold().split()) for piece in pieces)
+
+
+@event.listens_for(Minutes, "before_insert")
+def _index_new_minutes(_mapper: Mapper[Minutes], _connection: Connection, row: Minutes) -> None:
+    """Every format stores minutes through the ORM: index them on the way in."""
+    row.search_text = search_text_of(row.source, row.body, row.title)
+
+
+@event.listens_for(Minutes, "before_update")
+def _reindex_minutes(_mapper: Mapper[Minutes], _connection: Connection, row: Minutes) -> None:
+    """A body (or title) changed later, such as a takeaway added after a meetup: index again."""
+    state = inspect(row)
+    if state.attrs.body.history.has_changes() or state.attrs.title.history.has_changes():
+        row.search_text = search_text_of(row.source, row.body, row.title)
 
 
 def _entry(row: Minutes, digest: Digest) -> MinutesEntry:
@@ -199,12 +250,18 @@ def _entry(row: Minutes, digest: Digest) -> MinutesEntry:
     )
 
 
+_NEWEST_FIRST = (Minutes.held_on.desc(), Minutes.created_at.desc(), Minutes.id.desc())
+_CANDIDATE_COLUMNS = (
+    Minutes.id,
+    Minutes.channel_id,
+    Minutes.search_text,
+    Minutes.held_on,
+    Minutes.created_at,
+)
+
+
 def _newest_first(team_id: str) -> Any:
-    return (
-        select(Minutes)
-        .where(Minutes.team_id == team_id)
-        .order_by(Minutes.held_on.desc(), Minutes.created_at.desc(), Minutes.id.desc())
-    )
+    return select(Minutes).where(Minutes.team_id == team_id).order_by(*_NEWEST_FIRST)
 
 
 # --- listing and reading -----------------------------------------------------------------
@@ -260,20 +317,40 @@ def search_words(text: str) -> list[str]:
     return words[:MAX_SEARCH_WORDS]
 
 
+def _mentions(texts: Sequence[str], words: Sequence[str]) -> list[int] | None:
+    """How many of the words each (case-folded) piece mentions; None unless every word is
+    mentioned somewhere. The score of a set of minutes is the sum."""
+    if not all(any(word in text for text in texts) for word in words):
+        return None
+    return [sum(1 for word in words if word in text) for text in texts]
+
+
 def _score(digest: Digest, words: Sequence[str]) -> tuple[int, tuple[Piece, ...]] | None:
     """All words must appear somewhere; the score is how many (piece, word) mentions there are.
 
     Returns the score and the mentioning pieces, those naming most words first."""
-    texts = [piece.text.casefold() for piece in digest.pieces]
-    if not all(any(word in text for text in texts) for word in words):
+    mentions = _mentions([piece.text.casefold() for piece in digest.pieces], words)
+    if mentions is None:
         return None
-    found: list[tuple[int, int, Piece]] = []
-    for position, (piece, text) in enumerate(zip(digest.pieces, texts, strict=True)):
-        hits = sum(1 for word in words if word in text)
-        if hits:
-            found.append((hits, position, piece))
+    found = [(hits, position) for position, hits in enumerate(mentions) if hits]
     found.sort(key=lambda item: (-item[0], item[1]))
-    return sum(hits for hits, _, _ in found), tuple(piece for _, _, piece in found)
+    return sum(mentions), tuple(digest.pieces[position] for _, position in found)
+
+
+def like_pattern(word: str) -> str:
+    """A LIKE pattern finding `word` anywhere, its `%`, `_` and escape characters literal."""
+    for special in (LIKE_ESCAPE, "%", "_"):
+        word = word.replace(special, LIKE_ESCAPE + special)
+    return f"%{word}%"
+
+
+def _mentions_every_word(words: Sequence[str]) -> ColumnElement[bool]:
+    """Rows whose search text holds every word; rows never indexed (written some other way)
+    are let through too, for the ranking to judge from their body."""
+    return or_(
+        Minutes.search_text.is_(None),
+        and_(*(Minutes.search_text.like(like_pattern(w), escape=LIKE_ESCAPE) for w in words)),
+    )
 
 
 async def search(
@@ -283,35 +360,120 @@ async def search(
     *,
     can_see: Callable[[str], Awaitable[bool]],
     limit: int = SEARCH_LIMIT,
-) -> list[SearchHit]:
+    rank_limit: int = SEARCH_RANK_LIMIT,
+) -> SearchResult:
     """Minutes anywhere in the workspace mentioning every word, best first.
 
-    Ranked by how often they mention the words, then by how recent they are. `can_see(channel)`
-    is asked once per channel, only of the best results, so a private channel's minutes are
-    left out for anyone who is not in it.
+    The database finds the minutes mentioning every word; the newest `rank_limit` of them
+    are ranked by how often they mention the words (scored from their search text, one
+    piece a line, so no body is read but the results'), then by how recent they are.
+    `can_see` is asked once per channel, only of the best results (and, when more minutes
+    matched than were ranked, of the rest's channels until one is visible), so a private
+    channel's minutes are left out for anyone who is not in it.
     """
+    words = [word.casefold() for word in words]
     if not words:
-        return []
-    rows = await session.scalars(_newest_first(team_id).limit(SEARCH_SCAN_LIMIT))
-    scored: list[tuple[int, int, Minutes, Digest, tuple[Piece, ...]]] = []
-    for position, row in enumerate(rows):
-        digest = _digest(row)
-        found = _score(digest, words)
-        if found is not None:
-            scored.append((found[0], position, row, digest, found[1]))
-    scored.sort(key=lambda item: (-item[0], item[1]))  # position: newest first
+        return SearchResult(())
+    rank_limit = max(rank_limit, 1)
+    candidates = list(
+        await session.execute(
+            select(*_CANDIDATE_COLUMNS)
+            .where(Minutes.team_id == team_id, _mentions_every_word(words))
+            .order_by(*_NEWEST_FIRST)
+            .limit(rank_limit + 1)
+        )
+    )
+    ranked, unranked = candidates[:rank_limit], len(candidates) > rank_limit
+    texts = await _search_texts(session, ranked)
+    scored: list[tuple[int, int, int, str]] = []  # score, position (newest first), id, channel
+    for position, row in enumerate(ranked):
+        mentions = _mentions(texts[row.id].split("\n"), words)
+        if mentions is not None:
+            scored.append((sum(mentions), position, row.id, row.channel_id))
+    scored.sort(key=lambda item: (-item[0], item[1]))
     visible: dict[str, bool] = {}
     results: list[SearchHit] = []
-    for score, _, row, digest, pieces in scored:
-        if row.channel_id not in visible:
-            visible[row.channel_id] = await can_see(row.channel_id)
-        if not visible[row.channel_id]:
+    for _, _, minutes_id, channel_id in scored:
+        if channel_id not in visible:
+            visible[channel_id] = await can_see(channel_id)
+        if not visible[channel_id]:
             continue
-        matches = await _with_proposers(session, row, pieces[:MATCHES_SHOWN])
-        results.append(SearchHit(_entry(row, digest), matches, score))
+        hit = await _hit(session, minutes_id, words)
+        if hit is not None:
+            results.append(hit)
         if len(results) >= limit:
             break
-    return results
+    more = unranked and await _any_visible_beyond(
+        session, team_id, words, ranked[-1], visible, can_see
+    )
+    return SearchResult(tuple(results), more, len(ranked))
+
+
+async def _search_texts(session: AsyncSession, candidates: Sequence[Any]) -> dict[int, str]:
+    """Each candidate's search text; minutes never indexed are read from their body."""
+    texts = {row.id: row.search_text for row in candidates if row.search_text is not None}
+    missing = [row.id for row in candidates if row.search_text is None]
+    if missing:
+        rows = await session.scalars(select(Minutes).where(Minutes.id.in_(missing)))
+        texts.update({row.id: search_text_of(row.source, row.body, row.title) for row in rows})
+    return texts
+
+
+async def _hit(session: AsyncSession, minutes_id: int, words: Sequence[str]) -> SearchHit | None:
+    """A result as shown: the minutes read through their format, the matching pieces first."""
+    row = await session.get(Minutes, minutes_id)
+    if row is None:
+        return None
+    digest = _digest(row)
+    found = _score(digest, words)
+    if found is None:  # a search text out of step with its body: the body has the last word
+        return None
+    matches = await _with_proposers(session, row, found[1][:MATCHES_SHOWN])
+    return SearchHit(_entry(row, digest), matches, found[0])
+
+
+def _older_than(row: Any) -> ColumnElement[bool]:
+    """Minutes after `row` in newest-first order (it has `held_on`, `created_at` and `id`)."""
+    return or_(
+        Minutes.held_on < row.held_on,
+        and_(
+            Minutes.held_on == row.held_on,
+            or_(
+                Minutes.created_at < row.created_at,
+                and_(Minutes.created_at == row.created_at, Minutes.id < row.id),
+            ),
+        ),
+    )
+
+
+async def _any_visible_beyond(
+    session: AsyncSession,
+    team_id: str,
+    words: Sequence[str],
+    last_ranked: Any,
+    visible: dict[str, bool],
+    can_see: Callable[[str], Awaitable[bool]],
+) -> bool:
+    """Whether any minutes mentioning every word, older than the ranked ones, are in a
+    channel the person can see: only then does the answer say there are more, so "more"
+    never stands for minutes they could not open anyway. Channels already known to be
+    visible are looked at first; the others are asked about until one is visible."""
+    rest = (Minutes.team_id == team_id, _mentions_every_word(words), _older_than(last_ranked))
+    seen = [channel_id for channel_id, may in visible.items() if may]
+    if seen:
+        found = await session.scalar(
+            select(Minutes.id).where(*rest, Minutes.channel_id.in_(seen)).limit(1)
+        )
+        if found is not None:
+            return True
+    others = select(Minutes.channel_id).where(*rest).distinct()
+    if visible:
+        others = others.where(Minutes.channel_id.not_in(list(visible)))
+    for channel_id in sorted(await session.scalars(others)):
+        visible[channel_id] = await can_see(channel_id)
+        if visible[channel_id]:
+            return True
+    return False
 
 
 async def _with_proposers(

@@ -24,6 +24,8 @@ from bot.errors import DomainError
 from bot.services import actions, rota
 from bot.services import community as community_service
 from bot.services.lean_coffee_types import LeanCoffeeMinutes
+from bot.services.meetup import MINUTES_SOURCE as MEETUP_MINUTES
+from bot.services.meetup import MeetupMinutes
 from bot.services.recurrence import zone
 from bot.services.rota import MeetupStatus, Turn, Unavailable
 from models.community import Community
@@ -43,7 +45,7 @@ RETRY_FIRST_SECONDS = 15  # after a failed attempt; doubling up to…
 RETRY_MAX_SECONDS = 10 * 60
 OVERLOAD_NOTICE_DAYS = 7  # leads hear about an overload within a week, or not at all
 CATCH_UP_DAYS = 7  # meetups missed while hearth was down, this far back, are still recorded
-PACK_ACTIONS = 5
+PACK_ACTIONS = 40  # more than a message can hold: the blocks show what fits, and count the rest
 PACK_TOPICS = 5
 PACK_DISCUSSED = 5
 
@@ -471,10 +473,11 @@ class LastMinutes:
     title: str
     held_on: date
     facilitator_id: str
-    topics: tuple[str, ...]  # discussed, first few
+    topics: tuple[str, ...]  # discussed (a chat meetup's prompts), first few
     topics_discussed: int
-    takeaways: int
+    takeaways: int  # actions included
     actions: int
+    topic_word: str = "topic"  # what `topics` are called: "topic", or "prompt" for a chat
 
 
 @dataclass(frozen=True)
@@ -483,6 +486,8 @@ class OpenAction:
     owner_id: str | None
     due_date: date | None
     topic_title: str
+    action_id: int  # with `source`, what its "Mark as done" button carries
+    source: str
 
 
 @dataclass(frozen=True)
@@ -496,18 +501,21 @@ class HandoverPack:
     """What a facilitator needs to pick up where the last meetup left off."""
 
     last: LastMinutes | None
-    actions: tuple[OpenAction, ...]
+    actions: tuple[OpenAction, ...]  # newest first
     waiting: tuple[WaitingTopic, ...]
     waiting_total: int
+    actions_total: int = 0  # open actions in all, of which `actions` are the newest
 
 
 async def handover_pack(session: AsyncSession, community: Community) -> HandoverPack:
     waiting, waiting_total = await _waiting_topics(session, community)
+    open_actions, actions_total = await _open_actions(session, community)
     return HandoverPack(
         last=await _last_minutes(session, community),
-        actions=await _open_actions(session, community),
+        actions=open_actions,
         waiting=waiting,
         waiting_total=waiting_total,
+        actions_total=actions_total,
     )
 
 
@@ -521,6 +529,8 @@ async def _last_minutes(session: AsyncSession, community: Community) -> LastMinu
     if row is None:
         return None
     try:
+        if row.source == MEETUP_MINUTES:
+            return _meetup_last_minutes(row, MeetupMinutes.model_validate(row.body))
         body = LeanCoffeeMinutes.model_validate(row.body)
     except ValidationError:  # another format's minutes: show what every format has
         return LastMinutes(row.title, row.held_on, row.facilitator_id, (), 0, 0, 0)
@@ -535,12 +545,36 @@ async def _last_minutes(session: AsyncSession, community: Community) -> LastMinu
     )
 
 
-async def _open_actions(session: AsyncSession, community: Community) -> tuple[OpenAction, ...]:
-    """The channel's actions nobody has marked done yet, newest first."""
+def _meetup_last_minutes(row: Minutes, body: MeetupMinutes) -> LastMinutes:
+    """A chat meetup in short: its prompts (each a thread), takeaways and actions (takeaways
+    with an owner), as its minutes and the archive count them."""
+    return LastMinutes(
+        title=row.title,
+        held_on=row.held_on,
+        facilitator_id=row.facilitator_id,
+        topics=tuple(p.text for p in body.prompts[:PACK_DISCUSSED]),
+        topics_discussed=len(body.prompts),
+        takeaways=len(body.takeaways),
+        actions=sum(1 for t in body.takeaways if t.owner_id),
+        topic_word="prompt",
+    )
+
+
+async def _open_actions(
+    session: AsyncSession, community: Community
+) -> tuple[tuple[OpenAction, ...], int]:
+    """The channel's actions nobody has marked done yet (from every format), newest first,
+    and how many there are in all."""
     found = await actions.open_actions(
         session, community.team_id, community.channel_id, limit=PACK_ACTIONS
     )
-    return tuple(OpenAction(a.text, a.owner_id, a.due_date, a.topic_title) for a in found)
+    total = len(found)
+    if total == PACK_ACTIONS:
+        total = await actions.count_open(session, community.team_id, community.channel_id)
+    listed = tuple(
+        OpenAction(a.text, a.owner_id, a.due_date, a.topic_title, a.id, a.source) for a in found
+    )
+    return listed, total
 
 
 async def _waiting_topics(

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import AsyncIterator
-from datetime import datetime, time, timedelta
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.emulator.seed import Seed
 from bot.sandbox import Sandbox, running_sandbox
 from tests.browser._browser import CHROMIUM_ARGS, SCREENSHOTS, chromium_path, unavailable
 
@@ -97,6 +99,27 @@ class SandboxPage:
     async def open_channel(self, channel_id: str) -> None:
         await self.page.locator(f'.sb-sidebar [data-channel="{channel_id}"]').click()
 
+    async def open_app(self) -> None:
+        """Open hearth under "Apps" in the sidebar: its messages (DMs) or its Home tab."""
+        await self.page.locator(".sb-sidebar [data-channel]").filter(has_text="hearth").click()
+
+    async def open_app_messages(self) -> None:
+        """hearth's DMs with this person (its Messages tab)."""
+        await self.open_app()
+        await self.page.get_by_role("tab", name="Messages").click()
+        await self.page.locator("#sb-messages:not([hidden])").wait_for()
+
+    async def open_home(self) -> Locator:
+        """hearth's Home tab, as hearth draws it afresh when the person opens it."""
+        await self.open_app()
+        published = len(self.sandbox.emulator.calls_to("views.publish"))
+        await self.page.get_by_role("tab", name="Home").click()
+        await self.sandbox.emulator.wait_for_calls(
+            "views.publish", published + 1, within=WAIT_MS / 1000
+        )
+        await self.caught_up()
+        return self.page.locator("#sb-home")
+
     # -- typing ----------------------------------------------------------------------------
 
     async def type(self, text: str) -> None:
@@ -114,6 +137,12 @@ class SandboxPage:
         kind = "[data-ephemeral]" if ephemeral else ":not([data-ephemeral])"
         return self.page.locator(f"#sb-messages .sb-msg{kind}").filter(has_text=text).last
 
+    async def pinned(self, message: Locator) -> Locator:
+        """That very message from now on, whatever later messages say (by its timestamp)."""
+        ts = await message.get_attribute("data-ts")
+        where = await message.get_attribute("data-channel")
+        return self.page.locator(f'#sb-messages .sb-msg[data-channel="{where}"][data-ts="{ts}"]')
+
     def thread_message_with(self, text: str) -> Locator:
         return self.page.locator("#sb-thread-messages .sb-msg").filter(has_text=text).last
 
@@ -125,6 +154,11 @@ class SandboxPage:
             scope = row.locator("xpath=following-sibling::*[@data-block-type='actions'][1]")
         await scope.get_by_role("button", name=label, exact=True).click()
 
+    async def click_beside(self, where: Locator, label: str, text: str) -> None:
+        """Click the button labelled `label` beside the text `text` (a section's accessory)."""
+        row = where.locator("[data-block-type=section]").filter(has_text=text).first
+        await row.get_by_role("button", name=label, exact=True).click()
+
     async def confirm(self, label: str) -> None:
         """Answer a confirmation dialog (Block Kit `confirm`)."""
         await self.page.locator(".bk-confirm").get_by_role("button", name=label).click()
@@ -132,6 +166,20 @@ class SandboxPage:
     async def open_thread(self, message: Locator) -> None:
         await message.locator(".sb-replies").click()
         await self.page.locator("#sb-thread").wait_for()
+
+    async def reply_in_thread(self, message: Locator, text: str) -> None:
+        """Reply to `message` the way Slack offers it: hover, "Reply in thread", type, Enter;
+        returns once the reply is on screen in the thread."""
+        await message.hover()
+        await message.get_by_role("button", name="Reply in thread").click()
+        box = self.page.locator("#sb-thread-text")
+        await box.fill(text)
+        await box.press("Enter")
+        await self.thread_message_with(text).wait_for()
+
+    def thread(self) -> Locator:
+        """The open thread's messages, its first (the message replied to) included."""
+        return self.page.locator("#sb-thread-messages")
 
     # -- modals ----------------------------------------------------------------------------
 
@@ -171,6 +219,14 @@ class SandboxPage:
             )
             assert self.sandbox.clock.offset > before
 
+    async def caught_up(self) -> None:
+        """Wait until the page has drawn every change made so far, so that something
+        missing from it is really missing, not yet to come."""
+        version = self.sandbox.feed.version
+        await self.page.wait_for_function(
+            "(v) => Number(document.getElementById('sandbox').dataset.version) >= v", arg=version
+        )
+
     async def screenshot(self, name: str, **options: Any) -> None:
         """Keep a picture of the page as a test artifact (and for the README, when asked)."""
         targets = [SCREENSHOT_DIR]
@@ -187,3 +243,45 @@ class SandboxPage:
         for folder in targets:
             folder.mkdir(parents=True, exist_ok=True)
             (folder / f"{name}.png").write_bytes(picture)
+
+
+@dataclass(frozen=True)
+class Takeaway:
+    """A takeaway to record in a Lean Coffee; an action when it has an `owner` (a name as
+    the people picker shows it)."""
+
+    text: str
+    owner: str | None = None
+    due: date | None = None
+
+
+async def hold_lean_coffee(
+    page: SandboxPage, name: str, topic: str, takeaways: Sequence[Takeaway]
+) -> Locator:
+    """Alice runs a short Lean Coffee in the open channel from the page: she proposes
+    `topic`, starts it, records the takeaways and ends it. Returns the board."""
+    await page.be(Seed.ALICE)
+    await page.type("/lean-coffee")
+    await page.fill("Name", name)
+    await page.submit()
+    board = await page.pinned(page.message_with(name))
+    await page.type(f"/lean-coffee {topic}")
+    await board.filter(has_text=topic).wait_for()
+    await page.click(board, "Close voting")
+    await page.confirm("Close voting")
+    await page.click(board, "Start next topic")
+    await board.filter(has_text="Discussing").wait_for()
+    for takeaway in takeaways:
+        await page.click(board, "Add a takeaway")
+        await page.fill("Takeaway", takeaway.text)
+        if takeaway.owner is not None:
+            await page.check("This is an action")
+            await page.pick("Who will do it?", takeaway.owner)
+            if takeaway.due is not None:
+                await page.fill("By when?", takeaway.due.isoformat())
+        await page.submit()
+        await board.filter(has_text=takeaway.text).wait_for()
+    await page.click(board, "End session")
+    await page.confirm("End session")
+    await page.message_with(f"Minutes: {name}").wait_for()
+    return board

@@ -1,10 +1,12 @@
-"""Actions end to end: an action with a due date from a Lean Coffee, the owner's reminder on
-the day, "Mark as done", and what no longer shows once it is done; who may mark it done;
-the reminder sent once across two runs and a restart. On SQLite and PostgreSQL."""
+"""Actions end to end: an action with a due date from a Lean Coffee or a chat meetup, the
+owner's reminder on the day, "Mark as done", and what no longer shows once it is done; who
+may mark it done; the reminder sent once across two runs and a restart; the facilitator's
+hand-over pack; buttons posted before actions had several sources; other workspaces' actions
+out of reach. On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
 
@@ -12,11 +14,18 @@ from bot.clock import ManualClock
 from bot.emulator.seed import Seed
 from bot.emulator.seen import SeenMessage
 from bot.emulator.server import SlackEmulator
+from bot.ids import ActionsAction
 from bot.services import community as community_service
-from bot.services import rota_reminders
+from bot.services import rota, rota_reminders
 from bot.services.actor import Actor
+from bot.services.recurrence import Frequency
+from bot.state import ActionRef
 from models.actions import ActionReminder
+from models.community import Community
+from models.health_check import HealthCheck
+from models.health_check_actions import HealthCheckAction
 from models.lean_coffee import LeanCoffeeTakeaway
+from models.meetup import ChatMeetup, ChatMeetupPrompt, ChatMeetupTakeaway
 from tests.e2e.conftest import START, World, running_hearth
 from tests.e2e.helpers import CHANNEL, board, private_notes, propose, start_session
 
@@ -175,3 +184,305 @@ async def test_the_reminder_is_sent_once_across_a_restart(
             row = await session.scalar(select(ActionReminder))
             assert row is not None and row.outcome == "sent" and row.attempts == 1
     assert len(reminders(slack, Seed.ALICE)) == 1
+
+
+# --- chat meetups ---------------------------------------------------------------------------
+
+PROMPT = "What surprised you this month?"
+MEETUP_TITLE = f"Chat meetup: {PROMPT}"
+MEETUP_ACTION = "Share the <survey> & template"
+MEETUP_ACTION_SENT = "Share the &lt;survey&gt; &amp; template"
+
+
+def bot_posts(world: World) -> list[SeenMessage]:
+    return [
+        m for m in world.slack.user(Seed.ALICE).messages(CHANNEL) if m.from_bot and not m.ephemeral
+    ]
+
+
+async def meetup_with_an_action(
+    world: World, owner: str = Seed.ALICE, author: str = Seed.BOB
+) -> None:
+    """Alice runs a chat meetup and ends it; `author` adds an action for `owner`."""
+    alice = world.slack.user(Seed.ALICE)
+    result = await alice.run_command("/meetup", channel=CHANNEL)
+    assert result.ok and alice.view is not None, result
+    await alice.submit({"Prompts": PROMPT})
+    assert alice.view is None, alice.view and alice.view.errors
+    [opening] = [m for m in bot_posts(world) if "End now" in m.buttons]
+    assert (await alice.click(opening, "End now")).ok
+    [minutes] = [m for m in bot_posts(world) if "Add takeaways and actions" in m.buttons]
+    person = world.slack.user(author)
+    assert (await person.click(minutes, "Add takeaways and actions")).ok
+    result = await person.submit(
+        {
+            "Takeaway or action": MEETUP_ACTION,
+            "Who will do it?": owner,
+            "Due date": DUE.isoformat(),
+        }
+    )
+    assert result.outcome == "close", person.view and person.view.errors
+    await world.settle()
+
+
+def mark_done_refs(message: SeenMessage) -> list[ActionRef]:
+    return [
+        ActionRef.decode(block["accessory"]["value"])
+        for block in message.blocks
+        if (block.get("accessory") or {}).get("action_id") == ActionsAction.MARK_DONE
+    ]
+
+
+async def meetup_takeaway(world: World) -> ChatMeetupTakeaway:
+    async with world.hearth.deps.sessionmaker() as session:
+        row = await session.scalar(select(ChatMeetupTakeaway))
+        assert row is not None
+        return row
+
+
+def add_dave_to_the_channel(world: World) -> None:
+    """Dave: in the channel, but neither owner, author, facilitator nor lead."""
+    world.slack.state.channels[CHANNEL].members.add(Seed.DAVE)
+
+
+async def test_a_meetup_action_is_on_the_home_reminded_and_done_from_the_dm(world: World) -> None:
+    alice, dave = world.slack.user(Seed.ALICE), world.slack.user(Seed.DAVE)
+    add_dave_to_the_channel(world)
+    await meetup_with_an_action(world)
+    row = await meetup_takeaway(world)
+
+    # It is on Alice's Home, named by the meetup, with a button that names its source.
+    result = await alice.open_home()
+    assert result.ok and alice.home is not None
+    assert MEETUP_ACTION_SENT in str(alice.home.blocks) and MEETUP_TITLE in alice.home.readable_text
+    assert mark_done_refs(alice.home) == [ActionRef(a=row.id, s="meetup")]
+
+    # Reminded on the due date at 09:00, once.
+    await world.advance(REMIND - START - timedelta(minutes=1))
+    assert reminders(world.slack, Seed.ALICE) == []
+    await world.advance(timedelta(minutes=1))
+    [dm] = reminders(world.slack, Seed.ALICE)
+    assert MEETUP_TITLE in dm.readable_text and MEETUP_ACTION_SENT in str(dm.blocks)
+    assert mark_done_refs(dm) == [ActionRef(a=row.id, s="meetup")]
+    await world.advance(timedelta(hours=1))
+    assert len(reminders(world.slack, Seed.ALICE)) == 1
+
+    # The next Lean Coffee starts with it; Dave may not mark it done.
+    await start_session(world, **{"Name": "Next Lean Coffee"})
+    await world.settle()
+    note = open_actions_note(world)
+    assert note is not None and MEETUP_ACTION_SENT in str(note.blocks)
+    assert (await dave.click(note, "Mark as done")).ok
+    notes = [m.readable_text for m in dave.thread(CHANNEL, board(world).ts) if m.ephemeral]
+    notes += private_notes(world, Seed.DAVE)
+    assert any("Only @alice" in n for n in notes), notes
+    assert (await meetup_takeaway(world)).done_at is None
+
+    # Alice marks it done from her reminder.
+    assert (await alice.click(dm, "Mark as done")).ok
+    [dm_now] = reminders(world.slack, Seed.ALICE)
+    assert "Mark as done" not in dm_now.buttons and "Done ✓" in dm_now.readable_text
+    done = await meetup_takeaway(world)
+    assert done.done_at == world.clock.now() and done.done_by_id == Seed.ALICE
+    await alice.open_home()
+    assert alice.home is not None and MEETUP_ACTION_SENT not in str(alice.home.blocks)
+    assert not world.slack.violations, world.slack.violations
+
+
+async def test_a_button_posted_before_actions_had_sources_still_works(world: World) -> None:
+    """Buttons already in Slack carry `{"a": id}` only: those were Lean Coffee actions."""
+    alice = world.slack.user(Seed.ALICE)
+    await lean_coffee_with_an_action(world)
+    await meetup_with_an_action(world)  # a meetup action too, with the same id
+    row = await takeaway(world)
+    assert (await meetup_takeaway(world)).id == row.id
+    old_value = f'{{"a":{row.id}}}'
+    await world.hearth.deps.client.chat_postMessage(
+        channel=Seed.ALICE,
+        text="An action you took on is due today",
+        blocks=[
+            {
+                "type": "section",
+                "text": {"type": "mrkdwn", "text": "• Write up the guide"},
+                "accessory": {
+                    "type": "button",
+                    "text": {"type": "plain_text", "text": "Mark as done"},
+                    "action_id": ActionsAction.MARK_DONE,
+                    "value": old_value,
+                },
+            }
+        ],
+    )
+    [old] = [m for m in alice.dm() if "Write up the guide" in m.readable_text]
+    assert (await alice.click(old, "Mark as done")).ok
+    assert (await takeaway(world)).done_by_id == Seed.ALICE
+    assert (await meetup_takeaway(world)).done_at is None  # the Lean Coffee one, not this
+    [redrawn] = [m for m in alice.dm() if "Write up the guide" in m.readable_text]
+    assert "Done ✓" in redrawn.readable_text and "Mark as done" not in redrawn.buttons
+
+
+# --- other workspaces -----------------------------------------------------------------------
+
+OTHER_TEAM = "T0ELSEWHERE"
+
+
+async def another_workspaces_actions(world: World) -> tuple[int, int]:
+    """A meetup action and a health-check action in another workspace, in a channel with the
+    same id as ours and owned by a person with Alice's id."""
+    async with world.hearth.deps.sessionmaker.begin() as session:
+        community = Community(
+            team_id=OTHER_TEAM, channel_id=CHANNEL, created_by_id="U9", created_at=START
+        )
+        meetup = ChatMeetup(
+            team_id=OTHER_TEAM,
+            channel_id=CHANNEL,
+            facilitator_id="U9",
+            started_by_id="U9",
+            status="ended",
+            length_minutes=30,
+            started_at=START,
+            ends_at=START,
+            ended_at=START,
+        )
+        session.add_all([community, meetup])
+        await session.flush()
+        session.add(
+            ChatMeetupPrompt(meetup_id=meetup.id, position=0, text="Elsewhere", release_at=START)
+        )
+        takeaway = ChatMeetupTakeaway(
+            meetup_id=meetup.id,
+            author_id="U9",
+            text="Elsewhere meetup action",
+            owner_id=Seed.ALICE,
+            due_date=DUE,
+            created_at=START,
+        )
+        check = HealthCheck(
+            team_id=OTHER_TEAM,
+            community_id=community.id,
+            setup_revision=1,
+            questions=[],
+            scale=[],
+            anonymous=False,
+            min_answers=3,
+            reminders=0,
+            started_by_id="U9",
+            opened_at=START,
+            closes_at=START,
+            closed_at=START,
+        )
+        session.add_all([takeaway, check])
+        await session.flush()
+        action = HealthCheckAction(
+            team_id=OTHER_TEAM,
+            check_id=check.id,
+            author_id="U9",
+            text="Elsewhere check action",
+            owner_id=Seed.ALICE,
+            due_date=DUE,
+            created_at=START,
+        )
+        session.add(action)
+        await session.flush()
+        return takeaway.id, action.id
+
+
+async def test_another_workspaces_actions_are_out_of_reach(world: World) -> None:
+    alice = world.slack.user(Seed.ALICE)
+    meetup_id, check_id = await another_workspaces_actions(world)
+
+    await alice.open_home()
+    assert alice.home is not None
+    assert "Elsewhere" not in alice.home.readable_text
+    assert "Mark as done" not in alice.home.buttons  # the empty Home: nothing of hers here
+
+    # A button naming them (as if forged) finds nothing in this workspace.
+    for ref in (ActionRef(a=meetup_id, s="meetup"), ActionRef(a=check_id, s="health_check")):
+        await world.hearth.deps.client.chat_postMessage(
+            channel=Seed.ALICE,
+            text="Elsewhere",
+            blocks=[
+                {
+                    "type": "section",
+                    "text": {"type": "mrkdwn", "text": f"• Elsewhere {ref.s}"},
+                    "accessory": {
+                        "type": "button",
+                        "text": {"type": "plain_text", "text": "Mark as done"},
+                        "action_id": ActionsAction.MARK_DONE,
+                        "value": ref.encode(),
+                    },
+                }
+            ],
+        )
+        [forged] = [m for m in alice.dm() if f"Elsewhere {ref.s}" in m.readable_text]
+        assert (await alice.click(forged, "Mark as done")).ok
+    async with world.hearth.deps.sessionmaker() as session:
+        meetup_row = await session.get(ChatMeetupTakeaway, meetup_id)
+        check_row = await session.get(HealthCheckAction, check_id)
+        assert meetup_row is not None and meetup_row.done_at is None
+        assert check_row is not None and check_row.done_at is None
+    said = " ".join(m.readable_text for m in alice.dm())
+    assert said.count("That action no longer exists") == 2, said
+
+
+# --- the facilitator's hand-over pack -------------------------------------------------------
+
+FIRST = datetime(2026, 11, 26, 18, 0, tzinfo=START.tzinfo)  # Thursday 18:00 London
+PACK_REMINDER = FIRST - timedelta(days=2)
+
+
+async def set_up_rota(world: World) -> None:
+    """#practice meets on Thursdays at 18:00 London time; Alice (its lead) is first to
+    facilitate, then Bob."""
+    team = world.slack.state.team.id
+    now = world.clock.now()
+    schedule = rota.ScheduleInput(
+        frequency=Frequency.WEEKLY,
+        weekday=3,
+        at=time(18, 0),
+        time_zone="Europe/London",
+        starts_on=date(2026, 11, 23),
+    )
+    async with world.hearth.deps.sessionmaker.begin() as s:
+        community = await community_service.community_for(s, Actor(team, Seed.ALICE), CHANNEL, now)
+        await rota.set_schedule(s, Actor(team, Seed.ALICE), community, schedule, now)
+        for i, person in enumerate((Seed.ALICE, Seed.BOB)):
+            await rota.join(s, Actor(team, person), community, now + timedelta(seconds=i))
+    await world.hearth.scheduler.changed()
+
+
+def pack_reminders(world: World, user_id: str) -> list[SeenMessage]:
+    return [m for m in world.slack.user(user_id).dm() if "Your hand-over pack" in m.all_text]
+
+
+async def test_the_hand_over_pack_lists_open_actions_to_mark_done(world: World) -> None:
+    alice = world.slack.user(Seed.ALICE)
+    await set_up_rota(world)
+    await lean_coffee_with_an_action(world, owner=Seed.BOB)
+    await meetup_with_an_action(world, owner=Seed.CAROL)
+    lean, meetup = await takeaway(world), await meetup_takeaway(world)
+
+    await world.advance(PACK_REMINDER - START)
+    [pack] = pack_reminders(world, Seed.ALICE)
+    text = pack.readable_text
+    # Last time was the chat meetup: its prompt, takeaways and actions.
+    assert MEETUP_TITLE in text and "1 prompt discussed: “What surprised you this month?”" in text
+    assert "1 takeaway, of which 1 action" in text
+    # Both open actions, newest first, each with its own button.
+    assert mark_done_refs(pack) == [
+        ActionRef(a=meetup.id, s="meetup"),
+        ActionRef(a=lean.id, s="lean_coffee"),
+    ]
+    assert "Write up the &lt;style&gt; &amp; tone guide (<@U0BOB>, due Wed 25 Nov 2026" in (
+        pack.all_text
+    )
+    assert f"{MEETUP_ACTION_SENT} (<@U0CAROL>" in pack.all_text
+
+    # Alice leads the community, so she may mark Carol's action done; the DM is redrawn.
+    assert (await alice.click(pack, "Mark as done", near="survey")).ok
+    [redrawn] = pack_reminders(world, Seed.ALICE)
+    assert mark_done_refs(redrawn) == [ActionRef(a=lean.id, s="lean_coffee")]
+    assert "Done ✓" in redrawn.readable_text
+    assert (await meetup_takeaway(world)).done_by_id == Seed.ALICE
+    assert (await takeaway(world)).done_at is None
+    assert not world.slack.violations, world.slack.violations

@@ -11,7 +11,7 @@ from bot.clock import ManualClock
 from bot.emulator.seed import Seed
 from bot.emulator.seen import SeenMessage
 from bot.emulator.server import SlackEmulator
-from models.meetup import ChatMeetupReply
+from models.meetup import ChatMeetup, ChatMeetupReply
 from models.minutes import Minutes
 from tests.e2e.conftest import World, running_hearth
 
@@ -58,12 +58,26 @@ def notes_for(world: World, user: str, channel: str = CHANNEL) -> list[str]:
     return [m.readable_text for m in world.slack.user(user).messages(channel) if m.ephemeral]
 
 
+async def extend(world: World, user: str, by: str) -> None:
+    """`user` extends the running meetup by `by` ("15 minutes") through "Extend…"."""
+    person = world.slack.user(user)
+    await person.click(opening(world), "Extend…")
+    assert person.view is not None and person.view.title == "Extend the meetup"
+    await person.submit({"How much longer?": by})
+    assert person.view is None, person.view and person.view.errors
+
+
 async def test_a_meetup_of_three_prompts_runs_from_start_to_minutes(world: World) -> None:
     await start_meetup(world, **{"Length in minutes": "30", "Minutes between prompts": "10"})
 
     opening_text = opening(world).readable_text
     assert "until" in opening_text and "(off the record)" in opening_text
-    assert opening(world).buttons == ["Post anonymously", "Extend by 10 min", "End now"]
+    assert opening(world).buttons == [
+        "Post anonymously",
+        "Add a takeaway or action",
+        "Extend…",
+        "End now",
+    ]
     assert [m.readable_text for m in prompt_messages(world)] == [
         f"*Prompt 1 of 3:* {PROMPTS[0]}\nReply in this thread."
     ]
@@ -131,14 +145,15 @@ async def test_a_meetup_of_three_prompts_runs_from_start_to_minutes(world: World
 
 async def test_only_the_facilitator_or_a_lead_extends_or_ends(world: World) -> None:
     await start_meetup(world, **{"Length in minutes": "20"})
-    bob, alice, carol = (world.slack.user(u) for u in (Seed.BOB, Seed.ALICE, Seed.CAROL))
+    bob, carol = (world.slack.user(u) for u in (Seed.BOB, Seed.CAROL))
 
-    await bob.click(opening(world), "Extend by 10 min")
+    await bob.click(opening(world), "Extend…")
+    assert bob.view is None  # refused before being asked how much longer
     await bob.click(opening(world), "End now")
     assert any("Only the facilitator" in n for n in notes_for(world, Seed.BOB))
     assert "Minutes:" not in " ".join(m.readable_text for m in bot_messages(world))
 
-    await alice.click(opening(world), "Extend by 10 min")
+    await extend(world, Seed.ALICE, "10 minutes")
     # The close moved with the extension: nothing closes at the old end.
     await world.advance(timedelta(minutes=20))
     assert not [m for m in bot_messages(world) if "Minutes:" in m.readable_text]
@@ -225,3 +240,157 @@ async def test_a_nudge_happens_once_across_two_processes_and_a_restart(
         async with three.deps.sessionmaker() as session:
             assert await session.scalar(select(func.count()).select_from(Minutes)) == 0
     assert nudges() == 1
+
+
+# --- the facilitator is a person ------------------------------------------------------------
+
+
+async def test_a_bot_cannot_be_picked_to_facilitate(world: World) -> None:
+    world.slack.state.add_user("U0ROBOT", "robot", is_bot=True, bot_id="B0ROBOT")
+    world.slack.state.add_user("U0GONE", "gone", deleted=True)
+    alice = world.slack.user(Seed.ALICE)
+    await alice.run_command("/meetup", channel=CHANNEL)
+    for chosen in (world.slack.state.bot_user_id, "U0ROBOT", "U0GONE"):
+        result = await alice.submit({"Prompts": "\n".join(PROMPTS), "Facilitator": chosen})
+        assert result.outcome == "errors"
+        assert alice.view is not None
+        assert "bots and deactivated accounts" in (alice.view.error_for("Facilitator") or "")
+        assert not bot_messages(world)  # nothing started
+    await alice.submit({"Prompts": "\n".join(PROMPTS), "Facilitator": Seed.BOB})
+    assert alice.view is None
+    assert "Facilitated by" in opening(world).readable_text
+    async with world.hearth.deps.sessionmaker() as session:
+        meetup = await session.scalar(select(ChatMeetup))
+        assert meetup is not None and meetup.facilitator_id == Seed.BOB
+
+
+# --- extending by a chosen time ---------------------------------------------------------------
+
+
+def thread_notes(world: World, fragment: str) -> int:
+    """How many of the meetup's thread notes contain `fragment` (one prompt's thread)."""
+    first = prompt_messages(world)[0]
+    return sum(fragment in t for t in thread_texts(world, first))
+
+
+async def test_the_facilitator_chooses_how_much_longer_and_the_timers_follow(
+    world: World,
+) -> None:
+    await start_meetup(world, **{"Length in minutes": "30"})
+    assert thread_notes(world, "Halfway") == 0
+
+    await extend(world, Seed.ALICE, "30 minutes")
+    assert any("30 more minutes" in t for t in thread_texts(world, opening(world)))
+    assert "for 1 h" in opening(world).readable_text  # the opening message is redrawn
+    # Half-time moved from 15 to 30 minutes in; the final nudge to 55; the close to 60.
+    await world.advance(timedelta(minutes=16))
+    assert thread_notes(world, "Halfway") == 0
+    await world.advance(timedelta(minutes=14))
+    assert thread_notes(world, "Halfway") == 1
+    await world.advance(timedelta(minutes=25))
+    assert thread_notes(world, "5 minutes left") == 1
+
+    # A minute later, five more: the final nudge comes again before the new end.
+    await world.advance(timedelta(minutes=1))
+    await extend(world, Seed.ALICE, "5 minutes")
+    await world.advance(timedelta(minutes=3))  # 59 min in: still on
+    assert not [m for m in bot_messages(world) if "Minutes:" in m.readable_text]
+    assert thread_notes(world, "5 minutes left") == 1
+    await world.advance(timedelta(minutes=1))  # 60: five minutes before the new end
+    assert thread_notes(world, "5 minutes left") == 2
+    await world.advance(timedelta(minutes=5))
+    minutes_message(world)
+    assert thread_notes(world, "Halfway") == 1
+
+
+async def test_extending_past_eight_hours_is_refused_clearly(world: World) -> None:
+    await start_meetup(world, **{"Length in minutes": "470"})
+    alice = world.slack.user(Seed.ALICE)
+    await alice.click(opening(world), "Extend…")
+    result = await alice.submit({"How much longer?": "15 minutes"})
+    assert result.outcome == "errors" and alice.view is not None
+    error = alice.view.error_for("How much longer?") or ""
+    assert "480 minutes" in error and "10 more minutes at most" in error
+    await alice.submit({"How much longer?": "10 minutes"})
+    assert alice.view is None
+    async with world.hearth.deps.sessionmaker() as session:
+        meetup = await session.scalar(select(ChatMeetup))
+        assert meetup is not None and meetup.length_minutes == 480
+
+    # At the limit, "Extend…" says so instead of asking.
+    await alice.click(opening(world), "Extend…")
+    assert alice.view is None
+    assert "can't be extended" in notes_for(world, Seed.ALICE)[-1]
+    await world.advance(timedelta(minutes=479))
+    assert not [m for m in bot_messages(world) if "Minutes:" in m.readable_text]
+    await world.advance(timedelta(minutes=1))
+    minutes_message(world)
+
+
+# --- takeaways while the meetup runs ---------------------------------------------------------
+
+
+async def test_takeaways_and_actions_added_during_the_meetup_are_in_its_minutes(
+    world: World,
+) -> None:
+    await start_meetup(world, **{"Length in minutes": "30"})
+    bob, carol = world.slack.user(Seed.BOB), world.slack.user(Seed.CAROL)
+
+    await bob.click(opening(world), "Add a takeaway or action")
+    assert bob.view is not None and bob.view.title == "Takeaway or action"
+    await bob.submit({"Takeaway or action": "Short surveys get <!channel> more answers"})
+    assert bob.view is None
+    assert "in the minutes when the meetup ends" in notes_for(world, Seed.BOB)[-1]
+
+    await carol.click(opening(world), "Add a takeaway or action")
+    await carol.submit(
+        {
+            "Takeaway or action": "Share the survey template",
+            "Who will do it?": Seed.BOB,
+            "Due date": "2026-12-01",
+        }
+    )
+    assert carol.view is None
+    # Nothing is posted in the channel for it until the close.
+    assert not [m for m in bot_messages(world) if "Minutes:" in m.readable_text]
+
+    await world.advance(timedelta(minutes=30))
+    text = minutes_message(world).readable_text
+    assert "Takeaways and actions" in text
+    assert "Short surveys get <!channel> more answers" in text
+    assert "Share the survey template (action for" in text and "01 Dec 2026" in text
+    assert "<!channel>" not in minutes_message(world).all_text  # escaped, pings nobody
+
+    # After the close, more go in through the minutes' own button, after the first ones.
+    await bob.click(minutes_message(world), "Add takeaways and actions")
+    await bob.submit({"Takeaway or action": "Try it next month"})
+    text = minutes_message(world).readable_text
+    assert text.index("Short surveys") < text.index("Share the survey") < text.index("Try it")
+    async with world.hearth.deps.sessionmaker() as session:
+        stored = await session.scalar(select(Minutes).where(Minutes.source == "meetup"))
+        assert stored is not None
+        assert [t["text"] for t in stored.body["takeaways"]] == [
+            "Short surveys get <!channel> more answers",
+            "Share the survey template",
+            "Try it next month",
+        ]
+        assert stored.body["takeaways"][1]["owner_id"] == Seed.BOB
+
+
+async def test_the_half_time_nudge_says_halfway_even_five_minutes_before_the_end(
+    world: World,
+) -> None:
+    """In a ten-minute meetup the midpoint is also five minutes before the end: with only the
+    half-time nudge ticked, it still reads as the half-time nudge."""
+    await start_meetup(
+        world,
+        **{
+            "Prompts": "Only one prompt",
+            "Length in minutes": "10",
+            "Nudges in the threads": ["At half-time"],
+        },
+    )
+    await world.advance(timedelta(minutes=5))
+
+    assert thread_notes(world, "Halfway there: about 5 min left") == 1
+    assert thread_notes(world, "Anything you still want to add?") == 0

@@ -10,9 +10,10 @@ import pytest
 from bot.emulator.seed import Seed
 from bot.emulator.seen import SeenMessage
 from bot.emulator.testing import web_client
+from bot.services.minutes import SEARCH_RANK_LIMIT
 from handlers.minutes import visibility
 from tests.e2e.conftest import START, World
-from tests.services.test_minutes import Topic, hold_lean_coffee
+from tests.services.test_minutes import Topic, hold_lean_coffee, plain_minutes, store
 
 TEAM = "T0HEARTH"
 OTHER_TEAM = "T0ELSEWHERE"
@@ -132,6 +133,36 @@ async def test_search_across_communities_respects_privacy(archive: World) -> Non
     # Alice opens the private minutes from her results.
     await alice.click(found, "Show minutes", near="Leads' circle")
     assert "Minutes: Leads' circle" in last_note(world, Seed.ALICE).readable_text
+    assert not world.slack.violations
+
+
+async def test_a_search_matching_too_many_minutes_asks_for_more_words(archive: World) -> None:
+    """Only the newest matching minutes are ranked; the answer says there are more, but only
+    to someone who could see them."""
+    world = archive
+    alice, bob = world.slack.user(Seed.ALICE), world.slack.user(Seed.BOB)
+    weekly = [
+        plain_minutes(n, f"Weekly sync {n}", team=TEAM, channel=PRACTICE, topics=["Roadmap"])
+        for n in range(1, SEARCH_RANK_LIMIT + 1)
+    ]
+    oldest = plain_minutes(9999, "Planning day", team=TEAM, channel=LEADS, topics=["Roadmap Q3"])
+    await store(world.hearth.deps.sessionmaker, [*weekly, oldest])
+    narrow = "Add a word or two to narrow the search"
+
+    await alice.run_command("/minutes", "roadmap", channel=PRACTICE)
+    found = last_note(world, Seed.ALICE)
+    assert "Weekly sync 1*" in found.readable_text
+    assert f"these are the best of the newest {SEARCH_RANK_LIMIT}. {narrow}" in found.all_text
+    assert "Planning day" not in found.readable_text
+
+    # The one left over is in the private #leads, which Bob is not in.
+    await bob.run_command("/minutes", "roadmap", channel=PRACTICE)
+    found = last_note(world, Seed.BOB)
+    assert "Weekly sync 1*" in found.readable_text and narrow not in found.all_text
+
+    await alice.run_command("/minutes", "roadmap q3", channel=PRACTICE)
+    found = last_note(world, Seed.ALICE)
+    assert "Planning day" in found.readable_text and narrow not in found.all_text
     assert not world.slack.violations
 
 

@@ -231,7 +231,12 @@ async def test_the_facilitator_is_reminded_the_channel_told_and_the_turn_moves_o
     text = reminder.readable_text
     assert f"<!date^{int(FIRST.timestamp())}^" in reminder.all_text
     assert "Lean Coffee" in text and "#practice" in text
-    assert reminder.buttons == ["I'll facilitate", "I can't make it", "Swap with someone"]
+    assert reminder.buttons == [
+        "I'll facilitate",
+        "I can't make it",
+        "Swap with someone",
+        "Mark as done",  # the open action in the hand-over pack
+    ]
     async with world.hearth.deps.sessionmaker() as s:
         first = await s.scalar(select(Meetup).where(Meetup.starts_at == FIRST))
         assert first is not None

@@ -135,7 +135,7 @@ async def test_replies_airtime_and_off_the_record(
         )
         with pytest.raises(Conflict):
             await service.end(session, TEAM, meetup_id, NOW)
-        hits = await archive.search(session, TEAM, ["only"], can_see=_anyone)
+        hits = (await archive.search(session, TEAM, ["only"], can_see=_anyone)).hits
     assert [hit.entry.label for hit in hits] == ["Chat meetup"]
 
 
@@ -155,3 +155,94 @@ async def test_extending_moves_the_close_and_pending_nudges(
         timers = await _timers(session, meetup_id)
     assert (TimerKind.CLOSE, NOW + timedelta(minutes=40)) in timers
     assert (TimerKind.NUDGE, NOW + timedelta(minutes=35)) in timers
+
+
+async def test_extending_by_a_chosen_time_moves_half_time_and_the_final_nudge(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    minute = timedelta(minutes=1)
+    async with sessionmaker.begin() as session:
+        meetup_id = await _start(session, length_minutes=30)
+        meetup = await service.get_meetup(session, TEAM, meetup_id)
+        await service.extend(session, ALICE, meetup, NOW, 30)
+        nudges = [t for t in await _timers(session, meetup_id) if t[0] != TimerKind.RELEASE]
+    assert (meetup.length_minutes, meetup.ends_at) == (60, NOW + 60 * minute)
+    assert nudges == [
+        (TimerKind.NUDGE, NOW + 30 * minute),  # the new half-time
+        (TimerKind.NUDGE, NOW + 55 * minute),
+        (TimerKind.CLOSE, NOW + 60 * minute),
+    ]
+
+
+async def test_a_final_nudge_already_sent_comes_again_after_an_extension(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    minute = timedelta(minutes=1)
+    later = NOW + 27 * minute
+    async with sessionmaker.begin() as session:
+        meetup_id = await _start(session, length_minutes=30)
+        for due in await service.due_timers(session):
+            if due.due_at <= later:
+                assert await service.claim_timer(session, TEAM, due.timer_id, later) is not None
+        meetup = await service.get_meetup(session, TEAM, meetup_id)
+        await service.extend(session, ALICE, meetup, later, 10)
+        pending = [
+            (t.kind, t.due_at, t.minutes_before_end)
+            for t in await session.scalars(
+                select(ChatMeetupTimer)
+                .where(ChatMeetupTimer.meetup_id == meetup_id, ChatMeetupTimer.done_at.is_(None))
+                .order_by(ChatMeetupTimer.due_at)
+            )
+        ]
+    assert pending == [
+        (TimerKind.NUDGE, NOW + 35 * minute, 5),
+        (TimerKind.CLOSE, NOW + 40 * minute, None),
+    ]
+
+
+async def test_a_meetup_is_never_extended_past_eight_hours(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    async with sessionmaker.begin() as session:
+        meetup_id = await _start(session, length_minutes=470)
+        meetup = await service.get_meetup(session, TEAM, meetup_id)
+        with pytest.raises(InvalidInput) as caught:
+            await service.extend(session, ALICE, meetup, NOW, 15)
+        assert caught.value.field == "extend_by" and "10 more minutes" in caught.value.message
+        with pytest.raises(InvalidInput):
+            await service.extend(session, ALICE, meetup, NOW, 0)
+        assert meetup.length_minutes == 470
+        await service.extend(session, ALICE, meetup, NOW, 10)
+        with pytest.raises(Conflict, match="can't be extended"):
+            await service.check_can_extend(session, ALICE, meetup)
+        timers = await _timers(session, meetup_id)
+    assert (TimerKind.CLOSE, NOW + timedelta(minutes=480)) in timers
+
+
+async def test_takeaways_added_while_running_are_in_the_minutes_at_the_close(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    async with sessionmaker.begin() as session:
+        meetup_id = await _start(session, length_minutes=30)
+        during = await service.add_takeaway(session, BOB, meetup_id, " Keep it short ", NOW)
+        assert during is None  # no minutes yet
+        await service.add_takeaway(
+            session,
+            ALICE,
+            meetup_id,
+            "Write the template",
+            NOW + timedelta(minutes=1),
+            owner_id=BOB.user_id,
+            due_date=NOW.date() + timedelta(days=7),
+        )
+        minutes = await service.end(session, TEAM, meetup_id, NOW + timedelta(minutes=30))
+        assert [(t.text, t.author_id, t.owner_id) for t in minutes.takeaways] == [
+            ("Keep it short", BOB.user_id, None),
+            ("Write the template", ALICE.user_id, BOB.user_id),
+        ]
+        after = await service.add_takeaway(
+            session, ALICE, meetup_id, "One more", NOW + timedelta(minutes=31)
+        )
+        assert after is not None and [t.text for t in after.takeaways][-1] == "One more"
+        stored = await service.stored_minutes(session, TEAM, meetup_id)
+    assert [t.text for t in stored.takeaways] == ["Keep it short", "Write the template", "One more"]

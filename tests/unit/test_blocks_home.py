@@ -15,7 +15,7 @@ from bot.blocks.home import (
     home_tab,
 )
 from bot.emulator.blockkit import validate_view
-from bot.ids import RotaAction
+from bot.ids import ActionsAction, RotaAction
 from bot.services.home import (
     MAX_ACTIONS,
     MAX_CHECKS,
@@ -29,7 +29,7 @@ from bot.services.home import (
     RecentMinutes,
     WaitingCheck,
 )
-from bot.state import MeetupRef
+from bot.state import ActionRef, MeetupRef
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 USER = "U0ALICE"
@@ -67,9 +67,12 @@ def check(n: int, ts: str | None = "1.000100") -> WaitingCheck:
     )
 
 
-def action(n: int, text: str = "Draft the guide", title: str = "Lean Coffee") -> OpenAction:
+def action(
+    n: int, text: str = "Draft the guide", title: str = "Lean Coffee", source: str = "lean_coffee"
+) -> OpenAction:
     return OpenAction(
-        takeaway_id=n,
+        source=source,
+        action_id=n,
         channel_id=f"C{n:04d}",
         text=text,
         due_date=date(2026, 12, 4) if n % 2 else None,
@@ -147,6 +150,30 @@ def test_actions_alone_are_still_shown() -> None:
     text = json.dumps(as_json(view), ensure_ascii=False)
     assert "Draft the guide" in text
     assert EMPTY_TEXT not in text
+
+
+def test_each_action_button_names_its_source_and_id() -> None:
+    view = HomeView(
+        USER,
+        (),
+        0,
+        (),
+        (),
+        (action(7), action(7, source="meetup"), action(2, source="health_check")),
+        (),
+    )
+    values = [
+        ActionRef.decode(b["accessory"]["value"])
+        for b in as_json(view)["blocks"]
+        if b.get("accessory", {}).get("action_id") == ActionsAction.MARK_DONE
+    ]
+    assert values == [
+        ActionRef(a=7),
+        ActionRef(a=7, s="meetup"),
+        ActionRef(a=2, s="health_check"),
+    ]
+    # A Lean Coffee action's button keeps the value it had before there were other sources.
+    assert ActionRef(a=7).encode() == '{"a":7}'
 
 
 def test_user_text_is_escaped_and_shortened() -> None:

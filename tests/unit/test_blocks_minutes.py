@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import date
 
 from slack_sdk.models.blocks import Block
 
 from bot.blocks import minutes as blocks
 from bot.blocks.common import MAX_MESSAGE_BLOCKS, MAX_SECTION_TEXT
-from bot.services.minutes import MinutesEntry, Piece, PieceKind, SearchHit, StoredMinutes
+from bot.services.minutes import (
+    MinutesEntry,
+    Piece,
+    PieceKind,
+    SearchHit,
+    SearchResult,
+    StoredMinutes,
+)
 from tests.unit.test_minutes_markdown import lean_coffee
 
 NASTY = "<!channel> & <@U0EVIL> *pairing*"
@@ -86,9 +94,11 @@ def test_user_text_is_escaped_everywhere() -> None:
         ),
         score=5,
     )
-    raw = mrkdwn_of(blocks.search_blocks(NASTY, [hit]))
+    more = SearchResult((hit,), more=True, ranked=500)
+    raw = mrkdwn_of(blocks.search_blocks(NASTY, more))
     raw += mrkdwn_of(blocks.list_blocks([entry(1, NASTY)], total=1))
-    raw += blocks.no_results_text(NASTY) + blocks.search_text(NASTY, [hit])
+    raw += blocks.no_results_text(NASTY) + blocks.search_text(NASTY, more)
+    raw += blocks.no_results_text(NASTY, SearchResult((), more=True, ranked=500))
 
     assert "<!channel>" not in raw and "<@U0EVIL>" not in raw
     assert "&lt;!channel&gt; &amp; &lt;@U0EVIL&gt;" in raw
@@ -108,7 +118,7 @@ def test_search_results_name_people_and_stay_within_limits() -> None:
         for n in range(10)
     ]
 
-    message = blocks.search_blocks("pairing", hits)
+    message = blocks.search_blocks("pairing", SearchResult(tuple(hits), more=True, ranked=500))
 
     assert len(message) <= MAX_MESSAGE_BLOCKS
     raw = as_json(message)
@@ -116,6 +126,35 @@ def test_search_results_name_people_and_stay_within_limits() -> None:
     assert "and 18 others" in raw  # 30 people: 12 named
     assert "proposed by" not in raw and "from <@UBOB>" in raw
     assert "Topic" not in raw
+
+
+def test_search_results_do_not_name_the_facilitator_twice() -> None:
+    with_facilitator = replace(entry(1), participant_ids=("UALICE", "UBOB"))
+    alone = replace(entry(2), participant_ids=("UALICE",))
+    hits = tuple(SearchHit(e, (), 1) for e in (with_facilitator, alone))
+
+    raw = mrkdwn_of(blocks.search_blocks("pairing", SearchResult(hits)))
+
+    assert "Facilitated by <@UALICE> with <@UBOB>" in raw
+    assert "with <@UALICE>" not in raw
+
+
+def test_search_says_when_more_minutes_matched_than_were_ranked() -> None:
+    hit = SearchHit(entry=entry(1), matches=(), score=1)
+    narrow = "Add a word or two to narrow the search"
+
+    every = SearchResult((hit,), more=False, ranked=1)
+    assert narrow not in as_json(blocks.search_blocks("pairing", every))
+    assert blocks.search_text("pairing", every) == "1 set of minutes mention “pairing”."
+    assert "Tip: try fewer" in blocks.no_results_text("pairing", SearchResult((), ranked=3))
+
+    more = SearchResult((hit,), more=True, ranked=500)
+    raw = as_json(blocks.search_blocks("pairing", more))
+    assert "these are the best of the newest 500. " + narrow in raw
+    assert narrow in blocks.search_text("pairing", more)
+    nothing_visible = blocks.no_results_text("pairing", SearchResult((), more=True, ranked=500))
+    assert "None of the newest 500 sets of minutes" in nothing_visible
+    assert narrow in nothing_visible and "Tip: try fewer" not in nothing_visible
 
 
 def test_full_minutes_use_the_formats_own_builder() -> None:

@@ -12,7 +12,9 @@
  *
  * ctx = { users: {U…: {name, real_name}}, channels: {C…: {name}}, viewerTz, surface:
  *         "message"|"modal"|"home", errors: {block_id: text}, onAction(action),
- *         now (optional, milliseconds; "today" and "ago" are measured from it) }
+ *         now (optional, milliseconds; "today" and "ago" are measured from it),
+ *         openLink(href) (optional: returns true when the page showed the link itself, as
+ *         Slack does for links to its own messages; otherwise it opens in a new tab) }
  */
 (function () {
   "use strict";
@@ -51,6 +53,23 @@
     return Math.floor(now / 1000) + "." + micros;
   }
 
+  // Make `a` a link to `href` (already checked by safeUrl): a new tab, unless the page
+  // shows that place itself (ctx.openLink).
+  function linkTo(a, href, ctx) {
+    a.href = href;
+    a.target = "_blank";
+    a.rel = "noopener noreferrer";
+    a.addEventListener("click", (event) => {
+      if (ctx.openLink(href)) event.preventDefault();
+    });
+    return a;
+  }
+
+  // Follow a link from a button or menu: the page's own view of it, or a new tab.
+  function follow(href, ctx) {
+    if (href && !ctx.openLink(href)) window.open(href, "_blank", "noopener");
+  }
+
   function safeUrl(url, forImage) {
     // Only web and mail links: never javascript: or other schemes that run code.
     if (typeof url !== "string") return null;
@@ -70,6 +89,7 @@
       surface: c.surface || "message",
       errors: c.errors || {},
       onAction: typeof c.onAction === "function" ? c.onAction : function () {},
+      openLink: typeof c.openLink === "function" ? c.openLink : function () { return false; },
       now: typeof c.now === "number" ? c.now : null,
     };
   }
@@ -283,11 +303,7 @@
     const text = formatted === null ? fallback || "" : formatted;
     const href = link ? safeUrl(link) : null;
     const node = href ? el("a", "bk-date bk-link", text) : el("span", "bk-date", text);
-    if (href) {
-      node.href = href;
-      node.target = "_blank";
-      node.rel = "noopener noreferrer";
-    }
+    if (href) linkTo(node, href, ctx);
     node.setAttribute("data-timestamp", String(timestamp));
     if (fallback) node.setAttribute("title", fallback);
     return node;
@@ -349,11 +365,7 @@
     const href = safeUrl(decodeEntities(target));
     if (!href) return document.createTextNode(label || decodeEntities(target));
     const shown = label !== null ? label : decodeEntities(target).replace(/^mailto:/i, "");
-    const a = el("a", "bk-link", shown);
-    a.href = href;
-    a.target = "_blank";
-    a.rel = "noopener noreferrer";
-    return a;
+    return linkTo(el("a", "bk-link", shown), href, ctx);
   }
 
   const MARKERS = { "*": "b", _: "i", "~": "s" };
@@ -652,7 +664,7 @@
       if (style) fields.style = style;
       const href = element.url ? safeUrl(element.url) : null;
       fire(button, element, fields, ctx);
-      if (href) window.open(href, "_blank", "noopener");
+      follow(href, ctx);
     });
     return button;
   }
@@ -684,8 +696,7 @@
       item.addEventListener("click", () => {
         closeMenu();
         fire(button, element, { selected_option: clone(option) }, ctx);
-        const href = option.url ? safeUrl(option.url) : null;
-        if (href) window.open(href, "_blank", "noopener");
+        follow(option.url ? safeUrl(option.url) : null, ctx);
       });
       menu.appendChild(item);
     });
@@ -1033,11 +1044,7 @@
       case "link": {
         const href = safeUrl(item.url);
         const a = href ? el("a", "bk-link", item.text || item.url) : el("span", null, item.text || item.url);
-        if (href) {
-          a.href = href;
-          a.target = "_blank";
-          a.rel = "noopener noreferrer";
-        }
+        if (href) linkTo(a, href, ctx);
         return styled(a, item.style);
       }
       case "user":

@@ -27,7 +27,7 @@
     modalKey: "",
     homeKey: "",
     dismissed: new Set(),
-    homeOpened: new Set(), // people whose opening of the app hearth has been told about
+    homeOpened: new Set(), // people who have opened the app in this page
     notices: [], // {who, channel, ts, text}: Slackbot's private notes, kept in this page only
     lastSeen: {}, // person -> channel -> ts
     scrollToEnd: false,
@@ -267,7 +267,10 @@
     const users = {};
     for (const [id, u] of Object.entries(ui.data.users)) users[id] = { name: u.name, real_name: u.real_name };
     return Object.assign(
-      { users: users, channels: channels, viewerTz: myTz(), surface: surface, errors: {}, now: nowSeconds() * 1000 },
+      {
+        users: users, channels: channels, viewerTz: myTz(), surface: surface, errors: {},
+        now: nowSeconds() * 1000, openLink: openLink,
+      },
       extra || {},
     );
   }
@@ -435,6 +438,7 @@
     for (const [id, label] of available) {
       const tab = button("sb-tab" + (current.tab === id ? " sb-tab--active" : ""), label, () => {
         current.tab = id;
+        if (id === "home") openHome();
         render();
       });
       tab.setAttribute("role", "tab");
@@ -610,6 +614,7 @@
     else body.appendChild(BlockKit.renderMrkdwn(message.text || "", ctx));
     if (message.edited) body.appendChild(el("span", "sb-edited", "(edited)"));
     content.appendChild(body);
+    for (const file of message.files || []) content.appendChild(fileCard(file));
 
     if (!thread && message.reply_count > 0) content.appendChild(replySummary(channelId, message));
     if (message.ephemeral) {
@@ -629,6 +634,37 @@
     }
     node.appendChild(row);
     return node;
+  }
+
+  function formatSize(bytes) {
+    if (bytes < 1024) return bytes + (bytes === 1 ? " byte" : " bytes");
+    if (bytes < 1024 * 1024) return (bytes / 1024).toFixed(1) + " KB";
+    return (bytes / (1024 * 1024)).toFixed(1) + " MB";
+  }
+
+  // A file shared with a message, as Slack shows it: a card that opens the file.
+  function fileCard(file) {
+    const card = el("div", "sb-file");
+    card.dataset.file = file.id;
+    const name = String(file.name || "file");
+    const dot = name.lastIndexOf(".");
+    const kind = dot > 0 ? name.slice(dot + 1).toUpperCase().slice(0, 4) : "FILE";
+    card.appendChild(el("span", "sb-file-kind", kind));
+    const words = el("div", "sb-file-words");
+    const url = "/api/file?" + new URLSearchParams({ user: ui.me, id: file.id });
+    const open = el("a", "sb-file-title", file.title || name);
+    open.href = url;
+    open.target = "_blank";
+    open.rel = "noopener";
+    words.appendChild(open);
+    words.appendChild(el("div", "sb-file-facts", name + " · " + formatSize(Number(file.size) || 0)));
+    card.appendChild(words);
+    const download = el("a", "sb-file-download", "Download");
+    download.href = url;
+    download.download = name;
+    download.setAttribute("aria-label", "Download " + name);
+    card.appendChild(download);
+    return card;
   }
 
   function replySummary(channelId, message) {
@@ -769,15 +805,62 @@
     current.kind = target.kind;
     current.id = target.id;
     current.thread = null;
-    if (target.kind === "app" && !ui.homeOpened.has(ui.me)) {
-      // Slack tells the app when someone opens it, so it can draw their Home tab.
-      ui.homeOpened.add(ui.me);
-      current.tab = null;
-      openHome();
+    if (target.kind === "app") {
+      if (!ui.homeOpened.has(ui.me)) {
+        ui.homeOpened.add(ui.me);
+        current.tab = null;
+      }
+      // Slack tells the app each time someone opens it on its Home tab, so it can draw the
+      // Home afresh (it says "This page refreshes each time you open it").
+      if (current.tab !== "messages") openHome();
     }
     ui.scrollToEnd = true;
     render();
     ui.scrollToEnd = false;
+  }
+
+  // A link to a message in this workspace (a permalink from chat.getPermalink, such as the
+  // Home tab's "Open in channel"): like Slack, show the message here instead of opening
+  // slack.com. Returns false for any other link, which opens in a new tab.
+  function openLink(href) {
+    let url;
+    try {
+      url = new URL(href);
+    } catch (error) {
+      return false;
+    }
+    if (!ui.data || url.hostname !== ui.data.team.domain + ".slack.com") return false;
+    const found = url.pathname.match(/^\/archives\/([A-Z0-9]+)(?:\/p(\d{10})(\d{6}))?\/?$/);
+    if (!found) return false;
+    const channelId = found[1];
+    if (!ui.data.conversations[channelId]) {
+      toast("That message is in a conversation you can't see.");
+      return true;
+    }
+    const ts = found[2] ? found[2] + "." + found[3] : null;
+    const threadTs = url.searchParams.get("thread_ts");
+    const inApp = channelId === ui.data.app.dm;
+    if (inApp) {
+      ui.homeOpened.add(ui.me);
+      place().tab = "messages";
+    }
+    go({ kind: inApp ? "app" : "channel", id: channelId });
+    if (threadTs) openThread(channelId, threadTs);
+    else render();
+    if (ts) highlight(ts);
+    return true;
+  }
+
+  // Bring the message `ts` into view, in the channel and in an open thread, and mark it a
+  // moment so the eye finds it.
+  function highlight(ts) {
+    for (const id of ["sb-messages", "sb-thread-messages"]) {
+      const node = document.querySelector("#" + id + ' .sb-msg[data-ts="' + ts + '"]');
+      if (!node) continue;
+      node.scrollIntoView({ block: "center" });
+      node.classList.add("sb-msg--linked");
+      setTimeout(() => node.classList.remove("sb-msg--linked"), 4000);
+    }
   }
 
   function switchTo(userId) {
