@@ -16,20 +16,20 @@ from typing import Any
 from slack_sdk.models.blocks import (
     Block,
     ButtonElement,
-    DatePickerElement,
     InputBlock,
     PlainTextInputElement,
-    UserSelectElement,
 )
 from slack_sdk.models.views import View
 
 from bot.blocks.common import (
     MAX_MESSAGE_BLOCKS,
     FormErrors,
+    action_owner_input,
     actions,
     button,
     context,
     day_text,
+    due_date_input,
     mention,
     modal,
     one_line,
@@ -162,23 +162,8 @@ def record_modal(meta: HealthActionModal) -> View:
                     placeholder=plain("e.g. Run a pairing session for newer members"),
                 ),
             ),
-            InputBlock(
-                block_id=ActionsBlock.OWNER,
-                label=plain("Who will do it?"),
-                element=UserSelectElement(
-                    action_id=input_action_id(ActionsBlock.OWNER),
-                    placeholder=plain("Choose someone"),
-                ),
-            ),
-            InputBlock(
-                block_id=ActionsBlock.DUE,
-                label=plain("By when?"),
-                optional=True,
-                element=DatePickerElement(
-                    action_id=input_action_id(ActionsBlock.DUE),
-                    placeholder=plain("Pick a day"),
-                ),
-            ),
+            action_owner_input(ActionsBlock.OWNER, optional=False),
+            due_date_input(ActionsBlock.DUE),
         ],
     )
 

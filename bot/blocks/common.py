@@ -19,6 +19,7 @@ from slack_sdk.models.blocks import (
     ButtonElement,
     ConfirmObject,
     ContextBlock,
+    DatePickerElement,
     DividerBlock,
     HeaderBlock,
     InputBlock,
@@ -425,5 +426,31 @@ def facilitator_input(block_id: StrEnum, facilitator_id: str | None, *, from_rot
             action_id=input_action_id(block_id),
             placeholder=plain("You, unless you pick someone"),
             initial_user=facilitator_id,
+        ),
+    )
+
+
+def action_owner_input(block_id: StrEnum, *, optional: bool, hint: str | None = None) -> Block:
+    """ "Who will do it?": the owner of an action, in every form that records one."""
+    return InputBlock(
+        block_id=str(block_id),
+        label=plain("Who will do it?"),
+        optional=optional,
+        hint=plain(hint) if hint else None,
+        element=UserSelectElement(
+            action_id=input_action_id(block_id), placeholder=plain("Choose someone")
+        ),
+    )
+
+
+def due_date_input(block_id: StrEnum, *, hint: str | None = None) -> Block:
+    """ "By when?": an action's optional due date, when its owner is reminded."""
+    return InputBlock(
+        block_id=str(block_id),
+        label=plain("By when?"),
+        optional=True,
+        hint=plain(hint) if hint else None,
+        element=DatePickerElement(
+            action_id=input_action_id(block_id), placeholder=plain("Pick a day")
         ),
     )

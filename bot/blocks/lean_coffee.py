@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from slack_sdk.models.blocks import (
     Block,
     CheckboxesElement,
-    DatePickerElement,
     InputBlock,
     NumberInputElement,
     Option,
@@ -27,12 +26,14 @@ from bot.blocks.common import (
     MAX_MESSAGE_BLOCKS,
     MAX_OPTION_TEXT,
     MAX_SELECT_OPTIONS,
+    action_owner_input,
     actions,
     button,
     confirm_dialog,
     context,
     day_text,
     divider,
+    due_date_input,
     duration_text,
     facilitator_input,
     guide_blocks,
@@ -819,26 +820,8 @@ def takeaway_modal(
                 options=[option("This is an action", ACTION_CHECKBOX_VALUE)],
             ),
         ),
-        InputBlock(
-            block_id=LeanCoffeeBlock.ACTION_OWNER,
-            label=plain("Who will do it?"),
-            optional=True,
-            hint=plain("Only for actions."),
-            element=UserSelectElement(
-                action_id=input_action_id(LeanCoffeeBlock.ACTION_OWNER),
-                placeholder=plain("Choose someone"),
-            ),
-        ),
-        InputBlock(
-            block_id=LeanCoffeeBlock.ACTION_DUE,
-            label=plain("By when?"),
-            optional=True,
-            hint=plain("Only for actions."),
-            element=DatePickerElement(
-                action_id=input_action_id(LeanCoffeeBlock.ACTION_DUE),
-                placeholder=plain("Pick a day"),
-            ),
-        ),
+        action_owner_input(LeanCoffeeBlock.ACTION_OWNER, optional=True, hint="Only for actions."),
+        due_date_input(LeanCoffeeBlock.ACTION_DUE, hint="Only for actions."),
     ]
     return modal(
         title="Add a takeaway",

@@ -221,31 +221,22 @@ async def save_plan(
 
 
 def options_from(plan: SavedPlan | None, length_minutes: int) -> StartOptions:
-    """How the meetup runs: the plan if it still fits the time, else the general prompts."""
+    """How the meetup runs: the plan if it still fits the time (with less time than planned,
+    because hearth came back late, every prompt at the start), else the general prompts."""
     if plan is not None:
-        options = StartOptions(
-            prompts=plan.prompts,
-            length_minutes=length_minutes,
-            pace_minutes=plan.pace_minutes,
-            nudge_half_time=plan.nudge_half_time,
-            nudge_five_before=plan.nudge_five_before,
-        )
-        try:
-            meetup_service.check_options(options)
-            return options
-        except InvalidInput:
-            # Less time than planned (hearth came back late): every prompt at the start.
+        for pace in (plan.pace_minutes, 0):
             options = StartOptions(
                 prompts=plan.prompts,
                 length_minutes=length_minutes,
+                pace_minutes=pace,
                 nudge_half_time=plan.nudge_half_time,
                 nudge_five_before=plan.nudge_five_before,
             )
             try:
                 meetup_service.check_options(options)
-                return options
             except InvalidInput:
-                pass
+                continue
+            return options
     return StartOptions(prompts=DEFAULT_PROMPTS, length_minutes=length_minutes)
 
 
