@@ -81,6 +81,7 @@ class RotaAction(StrEnum):
     SWAP = "rota.swap"  # opens the swap modal; value: MeetupRef
     ACCEPT_SWAP = "rota.accept_swap"  # value: SwapRef
     DECLINE_SWAP = "rota.decline_swap"  # value: SwapRef
+    WITHDRAW_SWAP = "rota.withdraw_swap"  # the requester takes it back; value: SwapAskedRef
     STEP_IN = "rota.step_in"  # someone takes an unconfirmed turn; value: MeetupRef
     JOIN = "rota.join"  # value: CommunityRef
     LEAVE = "rota.leave"  # value: CommunityRef

@@ -85,6 +85,15 @@ class SwapRef(CarriedState):
     w: int
 
 
+class SwapAskedRef(CarriedState):
+    """A swap request and the direct message that asked for it ("Withdraw the request"), so
+    withdrawing can redraw that message. No `ch`/`ts` when the message could not be sent."""
+
+    w: int
+    ch: str | None = None
+    ts: str | None = None
+
+
 class RotaModal(CarriedState):
     """`private_metadata` of /rota modals."""
 

@@ -1,9 +1,10 @@
 """Slack listeners for /meetup: thin glue between Slack payloads and the meetup service.
 
 Replies are heard as `message` events in the prompts' threads (the app subscribes to
-`message.channels` and `message.groups`): each is counted and kept as it arrives, so closing
-a meetup never has to read long threads back from Slack, and anything posted after the close
-is simply not recorded.
+`message.channels` and `message.groups`): each is counted and kept as it arrives, and edits
+and deletions while the meetup runs are followed. Events that never arrive are made up for
+at the close, which reads the threads back once before writing the minutes (for "End now",
+after the click is acknowledged); anything posted after the close is not recorded.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import Deps
 from bot.blocks import meetup as blocks
-from bot.blocks.common import unescape_slack
 from bot.errors import Conflict
 from bot.ids import MeetupAction, MeetupBlock, MeetupView
 from bot.jobs import meetup as jobs
@@ -47,9 +47,6 @@ NOT_INVITED = (
     "I'm not in this channel yet, so I can't run a meetup here. "
     "Invite me with `/invite @hearth`, then try again."
 )
-# Plain replies, replies also sent to the channel, and replies with a file are heard;
-# edits, deletions and the like are not.
-HEARD_SUBTYPES = (None, "thread_broadcast", "file_share")
 # Which modal input a service refusal belongs under.
 FIELD_BLOCKS = {
     "prompts": MeetupBlock.PROMPTS,
@@ -155,28 +152,37 @@ def register(app: AsyncApp, deps: Deps) -> None:
 
     @app.event("message")
     async def message_posted(event: Body, body: Body) -> None:
-        thread_ts = event.get("thread_ts")
-        user_id = event.get("user")
-        if (
-            not thread_ts
-            or thread_ts == event.get("ts")
-            or event.get("subtype") not in HEARD_SUBTYPES
-            or event.get("bot_id")
-            or not user_id
-        ):
-            return
         team_id = str(event.get("team") or body.get("team_id") or "")
+        channel_id = str(event.get("channel") or "")
+        subtype = event.get("subtype")
+        if subtype == "message_deleted":
+            if event.get("deleted_ts"):
+                async with sessionmaker.begin() as session:
+                    await service.remove_reply(
+                        session, team_id, channel_id, str(event["deleted_ts"])
+                    )
+            return
+        edited = subtype == "message_changed"
+        heard = present.heard_reply((event.get("message") or {}) if edited else event)
+        if heard is None:
+            return
+        thread_ts, reply = heard
         async with sessionmaker.begin() as session:
-            await service.record_reply(
-                session,
-                team_id,
-                str(event.get("channel")),
-                str(thread_ts),
-                str(event["ts"]),
-                str(user_id),
-                unescape_slack(str(event.get("text") or "")),
-                deps.clock.now(),
-            )
+            if edited:
+                await service.edit_reply(
+                    session, team_id, channel_id, thread_ts, reply, deps.clock.now()
+                )
+            else:
+                await service.record_reply(
+                    session,
+                    team_id,
+                    channel_id,
+                    thread_ts,
+                    reply.message_ts,
+                    reply.author_id,
+                    reply.text,
+                    deps.clock.now(),
+                )
 
     # --- posting anonymously ------------------------------------------------------------------
 
@@ -272,15 +278,19 @@ def register(app: AsyncApp, deps: Deps) -> None:
     async def end_clicked(
         body: Body, action: Body, client: AsyncWebClient, respond: AsyncRespond
     ) -> None:
+        # The click is already acknowledged (`on_button`): reading the threads back may take
+        # longer than the three seconds Slack waits.
         ref = ChatMeetupRef.decode(action.get("value"))
         team_id = team_of(body)
+        actor = actor_for(client, team_id, user_of(body))
+        now = deps.clock.now()
+        async with sessionmaker() as session:
+            meetup = await service.get_meetup(session, team_id, ref.m)
+            await service.check_can_end(session, actor, meetup)
+        complete = await present.catch_up(deps, team_id, ref.m, now)
         async with sessionmaker.begin() as session:
             minutes = await service.end(
-                session,
-                team_id,
-                ref.m,
-                deps.clock.now(),
-                actor=actor_for(client, team_id, user_of(body)),
+                session, team_id, ref.m, now, actor=actor, replies_may_be_missing=not complete
             )
         await deps.scheduler.changed()
         await jobs.finish(deps, team_id, minutes)

@@ -138,7 +138,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         if not stored:
             raise Conflict(
                 "There are no minutes in this channel to export yet. They're kept here when a "
-                "Lean Coffee ends."
+                "Lean Coffee or a chat meetup ends, and when a health check closes."
             )
         today = deps.clock.now().date()
         channel_name = str(body.get("channel_name") or channel_id)

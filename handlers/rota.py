@@ -10,13 +10,14 @@ wrong is raised as a `DomainError` and explained privately by `handlers.errors`.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.errors import SlackApiError
+from slack_sdk.models.blocks import Block
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -35,12 +36,14 @@ from bot.blocks.common import (
 from bot.blocks.rota_forms import (
     SERVICE_FIELD_BLOCKS,
     AwayForm,
+    LeadChange,
     MoveForm,
     RotaCommand,
     ScheduleForm,
     SwapForm,
     canonical_zone,
     parse_command,
+    parse_lead_change,
     parse_period,
 )
 from bot.errors import Conflict, DomainError, InvalidInput, NotFound
@@ -50,8 +53,8 @@ from bot.services import community as community_service
 from bot.services import rota
 from bot.services.actor import Actor
 from bot.services.recurrence import zone
-from bot.services.rota import MeetupStatus, Turn
-from bot.state import CommunityRef, MeetupRef, RotaModal, SwapRef
+from bot.services.rota import CalledOff, MeetupStatus, PendingSwap, Turn
+from bot.state import CommunityRef, MeetupRef, RotaModal, SwapAskedRef, SwapRef
 from handlers.listeners import FormValues, Parsed, Result, on_button, submit_to_community
 from handlers.slack_payloads import Body, actor_for, check_channel, team_of, user_of
 from models.community import Community
@@ -108,7 +111,9 @@ async def zone_of(client: AsyncWebClient, user_id: str) -> str:
         return "UTC"
 
 
-def people_in(command: RotaCommand, example: str, *, most: int | None = None) -> list[str]:
+def people_in(
+    command: RotaCommand | LeadChange, example: str, *, most: int | None = None
+) -> list[str]:
     """The people a command names, or a clear word about who it couldn't recognise."""
     if command.unknown_names:
         names = escape_mrkdwn(list_words(list(command.unknown_names)))
@@ -180,6 +185,36 @@ def register(app: AsyncApp, deps: Deps) -> None:
             await respond(replace_original=True, **message)
         else:
             await respond(text=notice, response_type="ephemeral", replace_original=False)
+
+    async def tell_called_off(
+        called: Sequence[CalledOff], channel_id: str, was_at: datetime | None = None
+    ) -> None:
+        """Tell both people about each swap request a change just called off."""
+        for off in called:
+            for user_id, for_asker in ((off.swap.from_user_id, True), (off.swap.to_user_id, False)):
+                await present.dm(
+                    deps,
+                    user_id,
+                    blocks.swap_called_off_text(
+                        off, channel_id, for_asker=for_asker, was_at=was_at
+                    ),
+                )
+
+    async def after_change(
+        session: AsyncSession,
+        community: Community,
+        *,
+        moved_meetup_id: int | None = None,
+        pending_before: Sequence[PendingSwap] = (),
+    ) -> list[CalledOff]:
+        """Call off the swap requests a change made pointless (inside its transaction)."""
+        return await rota.call_off_swaps(
+            session,
+            community,
+            now(),
+            moved_meetup_id=moved_meetup_id,
+            pending_before=pending_before,
+        )
 
     # --- the command ----------------------------------------------------------------------
 
@@ -289,7 +324,9 @@ def register(app: AsyncApp, deps: Deps) -> None:
         async with sessionmaker.begin() as session:
             community = await existing_community(session, actor.team_id, channel_id)
             await rota.leave(session, actor, community)
+            called = await after_change(session, community)
         await deps.scheduler.changed()
+        await tell_called_off(called, channel_id)
         await respond(
             text="You've left the rota, so you won't be asked to facilitate. Thanks for your "
             "turns! `/rota join` brings you back any time."
@@ -341,7 +378,9 @@ def register(app: AsyncApp, deps: Deps) -> None:
             community = await existing_community(session, actor.team_id, channel_id)
             for user_id in people:
                 await rota.remove_member(session, actor, community, user_id)
+            called = await after_change(session, community)
         await deps.scheduler.changed()
+        await tell_called_off(called, channel_id)
         await respond(
             text=f"Removed {list_words([mention(u) for u in people])} from the rota. "
             "Any turns they had go to the next people in line."
@@ -355,7 +394,11 @@ def register(app: AsyncApp, deps: Deps) -> None:
         actor: Actor,
         channel_id: str,
     ) -> None:
-        people = people_in(parsed, "/rota lead @alex")
+        change = parse_lead_change(parsed, actor.user_id)
+        if change.remove:
+            await lead_remove(change, respond, actor, channel_id)
+            return
+        people = people_in(change, "/rota lead @alex")
         for user_id in people:
             await check_person(client, user_id)
         async with sessionmaker.begin() as session:
@@ -379,6 +422,34 @@ def register(app: AsyncApp, deps: Deps) -> None:
                     f"<#{channel_id}>: you can now set its meetup schedule and manage its "
                     "rota. `/rota help` shows how.",
                 )
+
+    async def lead_remove(
+        change: LeadChange, respond: AsyncRespond, actor: Actor, channel_id: str
+    ) -> None:
+        """`/rota lead remove @alex` (or `me`, to step down); the community keeps a lead."""
+        people = people_in(change, "/rota lead remove @alex")
+        async with sessionmaker.begin() as session:
+            community = await existing_community(session, actor.team_id, channel_id)
+            removed = await community_service.remove_leads(session, actor, community, people)
+            leads = await community_service.leads(session, community)
+        others = [u for u in removed if u != actor.user_id]
+        parts = []
+        if others:
+            verb = "is no longer a lead" if len(others) == 1 else "are no longer leads"
+            parts.append(f"{list_words([mention(u) for u in others])} {verb}.")
+        if actor.user_id in removed:
+            parts.append("You've stepped down as a lead. Thank you for looking after the rota!")
+        parts.append(f"This community's leads: {list_words([mention(u) for u in leads])}.")
+        await respond(text=" ".join(parts))
+        for user_id in others:
+            await present.dm(
+                deps,
+                user_id,
+                f"{mention(actor.user_id)} stepped you down as a lead of the community in "
+                f"<#{channel_id}>. Thank you for looking after it! Nothing else changes: "
+                "you keep your place in the rota if you're in it, and a lead can make you "
+                "one again any time.",
+            )
 
     async def skip_command(
         parsed: RotaCommand,
@@ -414,7 +485,9 @@ def register(app: AsyncApp, deps: Deps) -> None:
                 unavailable=await away_statuses(session, community),
             )
             channel_id = community.channel_id
+            called = await after_change(session, community)
         await deps.scheduler.changed()
+        await tell_called_off(called, channel_id)
         skipped = before.facilitator_id
         assert skipped is not None
         await tell_new_facilitator(community_id, channel_id, after, skipped)
@@ -491,7 +564,8 @@ def register(app: AsyncApp, deps: Deps) -> None:
             await open_swap_modal(body, client, actor, community_id, turn.meetup_id)
             return
         (other,) = people_in(parsed, "/rota swap @sam", most=1)
-        await respond(text=await ask_to_swap(client, actor, community_id, turn.meetup_id, other))
+        text, note = await ask_to_swap(client, actor, community_id, turn.meetup_id, other)
+        await respond(text=text, blocks=present.dicts(note))
 
     async def open_swap_modal(
         body: Body, client: AsyncWebClient, actor: Actor, community_id: int, meetup_id: int
@@ -519,7 +593,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
 
     async def ask_to_swap(
         client: AsyncWebClient, actor: Actor, community_id: int, meetup_id: int, other: str
-    ) -> str:
+    ) -> tuple[str, list[Block]]:
         await check_person(client, other)
         async with sessionmaker.begin() as session:
             community = await community_by_id(session, actor.team_id, community_id)
@@ -544,9 +618,10 @@ def register(app: AsyncApp, deps: Deps) -> None:
         )
         return SwapAsked(swap.id, other, community.channel_id, turn.starts_at)
 
-    async def tell_swap(actor: Actor, asked: SwapAsked) -> str:
-        """Ask the other person by DM; returns the note for the person who asked."""
-        await present.dm(
+    async def tell_swap(actor: Actor, asked: SwapAsked) -> tuple[str, list[Block]]:
+        """Ask the other person by DM; returns the note for the person who asked, whose
+        *Withdraw the request* button knows where that DM is, to redraw it."""
+        sent = await present.dm(
             deps,
             asked.other,
             blocks.swap_request_text(actor.user_id, asked.channel_id, asked.starts_at),
@@ -554,10 +629,11 @@ def register(app: AsyncApp, deps: Deps) -> None:
                 asked.swap_id, actor.user_id, asked.channel_id, asked.starts_at
             ),
         )
+        dm_channel, dm_ts = sent if sent else (None, None)
+        ref = SwapAskedRef(w=asked.swap_id, ch=dm_channel, ts=dm_ts)
         return (
-            f"I've asked {mention(asked.other)} by direct message whether they can take the "
-            f"meetup on {blocks.when(asked.starts_at)}. It stays yours unless they accept; "
-            "I'll let you know."
+            blocks.swap_asked_text(asked.other, asked.starts_at),
+            blocks.swap_asked_blocks(ref, asked.other, asked.starts_at),
         )
 
     async def away(
@@ -668,7 +744,9 @@ def register(app: AsyncApp, deps: Deps) -> None:
         async with sessionmaker.begin() as session:
             community = await community_by_id(session, actor.team_id, ref.c)
             await rota.leave(session, actor, community)
+            called, channel_id = await after_change(session, community), community.channel_id
         await deps.scheduler.changed()
+        await tell_called_off(called, channel_id)
         await reply(body, respond, actor, ref.c, "You've left the rota. Thanks for your turns!")
 
     @on_button(app, RotaAction.AWAY)
@@ -724,9 +802,12 @@ def register(app: AsyncApp, deps: Deps) -> None:
         actor = actor_for(client, team_of(body), user_of(body))
         async with sessionmaker.begin() as session:
             community = await community_by_id(session, actor.team_id, ref.c)
+            pending = await rota.pending_swaps(session, community)
             await rota.delete_schedule(session, actor, community, now())
             channel_id = community.channel_id
+            called = await after_change(session, community, pending_before=pending)
         await deps.scheduler.changed()
+        await tell_called_off(called, channel_id)
         notice = (
             "The meetup schedule is deleted: no more meetups or reminders. The rota is kept, "
             "so `/rota schedule` picks up where you left off."
@@ -752,7 +833,9 @@ def register(app: AsyncApp, deps: Deps) -> None:
             community = await community_by_id(session, actor.team_id, ref.c)
             meetup = await rota.cancel_meetup(session, actor, community, ref.m, now())
             starts_at, channel_id = meetup.starts_at, community.channel_id
+            called = await after_change(session, community)
         await deps.scheduler.changed()
+        await tell_called_off(called, channel_id)
         await reply(
             body, respond, actor, ref.c, f"Cancelled the meetup on {blocks.when(starts_at)}."
         )
@@ -825,7 +908,9 @@ def register(app: AsyncApp, deps: Deps) -> None:
             swap, meetup = await rota.answer_swap(session, actor, ref.w, accept, now())
             community = await community_by_id(session, actor.team_id, meetup.community_id)
             asker, starts_at, channel_id = swap.from_user_id, meetup.starts_at, community.channel_id
+            called = await after_change(session, community)
         await deps.scheduler.changed()
+        await tell_called_off(called, channel_id)
         own = blocks.swap_answered_text(
             asker, actor.user_id, starts_at, accepted=accept, for_asker=False
         )
@@ -857,6 +942,38 @@ def register(app: AsyncApp, deps: Deps) -> None:
     ) -> None:
         await answer_swap(body, action, client, respond, False)
 
+    @on_button(app, RotaAction.WITHDRAW_SWAP)
+    async def withdraw_swap_clicked(
+        body: Body, action: Body, client: AsyncWebClient, respond: AsyncRespond
+    ) -> None:
+        ref = SwapAskedRef.decode(action.get("value"))
+        actor = actor_for(client, team_of(body), user_of(body))
+        async with sessionmaker.begin() as session:
+            swap, meetup = await rota.withdraw_swap(session, actor, ref.w, now())
+            community = await community_by_id(session, actor.team_id, meetup.community_id)
+            asker, asked, starts_at = swap.from_user_id, swap.to_user_id, meetup.starts_at
+            channel_id = community.channel_id
+        own = blocks.swap_withdrawn_text(
+            asker, asked, starts_at, viewer_id=actor.user_id, by_id=actor.user_id
+        )
+        await respond(replace_original=True, text=own, blocks=[section(own).to_dict()])
+        if ref.ch and ref.ts:
+            await present.redraw(
+                deps,
+                ref.ch,
+                ref.ts,
+                blocks.swap_withdrawn_request_text(asker, actor.user_id, channel_id, starts_at),
+                blocks.swap_withdrawn_request_blocks(asker, actor.user_id, channel_id, starts_at),
+            )
+        if asker != actor.user_id:
+            await present.dm(
+                deps,
+                asker,
+                blocks.swap_withdrawn_text(
+                    asker, asked, starts_at, viewer_id=asker, by_id=actor.user_id
+                ),
+            )
+
     @on_button(app, RotaAction.STEP_IN)
     async def step_in_clicked(
         body: Body, action: Body, client: AsyncWebClient, respond: AsyncRespond
@@ -867,7 +984,9 @@ def register(app: AsyncApp, deps: Deps) -> None:
             community = await community_by_id(session, actor.team_id, ref.c)
             meetup, before = await rota.step_in(session, actor, community, ref.m, now())
             starts_at, channel_id = meetup.starts_at, community.channel_id
+            called = await after_change(session, community)
         await deps.scheduler.changed()
+        await tell_called_off(called, channel_id)
         await reply(
             body,
             respond,
@@ -925,9 +1044,11 @@ def register(app: AsyncApp, deps: Deps) -> None:
 
         async def work(
             session: AsyncSession, community: Community, meta: RotaModal, form: ScheduleForm
-        ) -> tuple[str, blocks.ScheduleSummary, datetime | None, bool]:
+        ) -> tuple[str, blocks.ScheduleSummary, datetime | None, bool, list[CalledOff], int, int]:
             changed = await rota.get_schedule(session, community) is not None
+            pending = await rota.pending_swaps(session, community)
             saved = await rota.set_schedule(session, actor, community, form.to_input(), now())
+            called = await after_change(session, community, pending_before=pending)
             turns = await rota.plan(
                 session,
                 community,
@@ -937,9 +1058,12 @@ def register(app: AsyncApp, deps: Deps) -> None:
             )
             return (
                 community.channel_id,
-                present.summary_of(saved),
+                present.summary_of(saved.schedule),
                 turns[0].starts_at if turns else None,
                 changed,
+                called,
+                saved.dropped,
+                saved.kept,
             )
 
         result = await submit(
@@ -952,12 +1076,15 @@ def register(app: AsyncApp, deps: Deps) -> None:
         )
         if result is None:
             return
-        channel_id, summary, first, changed = result
+        channel_id, summary, first, changed, called, dropped, kept = result
         await present.announce(
             deps,
             channel_id,
-            blocks.schedule_set_text(actor.user_id, summary, first, changed=changed),
+            blocks.schedule_set_text(
+                actor.user_id, summary, first, changed=changed, dropped=dropped, kept=kept
+            ),
         )
+        await tell_called_off(called, channel_id)
 
     @app.view(RotaView.AWAY)
     async def away_submitted(ack: AsyncAck, body: Body, view: Body, client: AsyncWebClient) -> None:
@@ -1001,7 +1128,8 @@ def register(app: AsyncApp, deps: Deps) -> None:
             ack, view, actor, parse=SwapForm.from_state, work=work, error_block=RotaBlock.SWAP_WITH
         )
         if asked is not None:
-            await present.tell(deps, asked.channel_id, actor.user_id, await tell_swap(actor, asked))
+            text, note = await tell_swap(actor, asked)
+            await present.tell(deps, asked.channel_id, actor.user_id, text, note)
 
     @app.view(RotaView.MOVE_MEETUP)
     async def move_submitted(ack: AsyncAck, body: Body, view: Body, client: AsyncWebClient) -> None:
@@ -1009,12 +1137,16 @@ def register(app: AsyncApp, deps: Deps) -> None:
 
         async def work(
             session: AsyncSession, community: Community, meta: RotaModal, form: MoveForm
-        ) -> tuple[str, datetime, datetime, str | None]:
+        ) -> tuple[str, datetime, datetime, str | None, list[CalledOff]]:
             meetup_id = meta.m or 0
             schedule = await rota.get_schedule(session, community)
             old = (await rota.get_meetup(session, community, meetup_id)).starts_at
             starts_at = form.starts_at(schedule.time_zone if schedule else "UTC")
             meetup = await rota.move_meetup(session, actor, community, meetup_id, starts_at, now())
+            # Whoever was asked to swap agreed to nothing about the new time.
+            called = await after_change(
+                session, community, moved_meetup_id=meetup.id if starts_at != old else None
+            )
             turns = await rota.plan(
                 session, community, now(), unavailable=await away_statuses(session, community)
             )
@@ -1024,6 +1156,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
                 old,
                 meetup.starts_at,
                 turn.facilitator_id if turn else None,
+                called,
             )
 
         result = await submit(
@@ -1031,7 +1164,8 @@ def register(app: AsyncApp, deps: Deps) -> None:
         )
         if result is None:
             return
-        channel_id, old, new, facilitator = result
+        channel_id, old, new, facilitator, called = result
         await present.announce(
             deps, channel_id, blocks.meetup_moved_text(actor.user_id, old, new, facilitator)
         )
+        await tell_called_off(called, channel_id, was_at=old)

@@ -32,6 +32,7 @@ SCOPES_FOR_METHOD: dict[str, set[str]] = {
     "conversations_members": {"channels:read", "groups:read"},
     "files_upload_v2": {"files:write"},
     "users_conversations": {"channels:read", "groups:read"},
+    "conversations_replies": {"channels:history", "groups:history"},
     "chat_getPermalink": set(),
     "views_open": set(),
     "views_update": set(),

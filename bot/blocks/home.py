@@ -190,7 +190,13 @@ def _minutes_item(item: RecentMinutes, links: Links) -> Block:
 def _minutes(view: HomeView, links: Links) -> list[Block]:
     blocks: list[Block] = [header("Recent minutes")]
     if not view.minutes:
-        return [*blocks, context("No minutes yet. They appear here after a Lean Coffee ends.")]
+        return [
+            *blocks,
+            context(
+                "No minutes yet. They appear here after a Lean Coffee or a chat meetup, and "
+                "when a health check closes."
+            ),
+        ]
     return blocks + [_minutes_item(item, links) for item in view.minutes]
 
 

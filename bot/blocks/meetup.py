@@ -503,6 +503,13 @@ def parse_takeaway(values: Mapping[str, Any]) -> TakeawayForm:
 # --- minutes ---------------------------------------------------------------------------------
 
 
+MAYBE_MISSING_NOTE = (
+    "A few replies may be missing: I couldn't read the threads back from Slack when the "
+    "meetup closed, so these minutes hold the replies I heard as they were posted. Anything "
+    "important that's missing can go in with *Add takeaways and actions*."
+)
+
+
 def minutes_text(minutes: MeetupMinutes) -> str:
     return f"Minutes: {safe(minutes.title)}"
 
@@ -528,6 +535,7 @@ def minutes_messages(minutes: MeetupMinutes) -> list[list[Block]]:
             f"{slack_date(minutes.started_at)} to {slack_date(minutes.ended_at, '{time}')}",
             f"Facilitated by {mention(minutes.facilitator_id)}",
         ),
+        *([context(MAYBE_MISSING_NOTE)] if minutes.replies_may_be_missing else []),
         section(f"*Participants:* {people}"),
         *text_sections(["*Airtime* (replies each):", *(airtime or ["• Nobody replied."])]),
     ]

@@ -3,8 +3,9 @@ minutes in full, and the guide.
 
 Pure functions from the plain values in `bot.services.minutes` to Block Kit objects. Showing a
 format's minutes in full is the format's own builder, looked up in `RENDERERS` by source, so
-Lean Coffee minutes look the same here as when the session ended. All user text passes
-through `safe()` before it reaches mrkdwn.
+Lean Coffee minutes look the same here as when the session ended; a health check's show its
+results as the results message did (totals and scores, never who answered). All user text
+passes through `safe()` before it reaches mrkdwn.
 """
 
 from __future__ import annotations
@@ -29,11 +30,21 @@ from bot.blocks.common import (
     safe,
     section,
     split_messages,
+    text_sections,
 )
+from bot.blocks.health_check import TREND_ARROWS, disagreement_words, score_words
 from bot.ids import MinutesAction
+from bot.services.health_check_types import (
+    HealthCheckMinutes,
+    HealthCheckMinutesAction,
+    HealthCheckMinutesQuestion,
+    Trend,
+)
 from bot.services.lean_coffee_types import LeanCoffeeMinutes
 from bot.services.minutes import (
+    HEALTH_CHECK,
     LEAN_COFFEE,
+    MEETUP,
     RECENT_LIMIT,
     MinutesEntry,
     Piece,
@@ -69,14 +80,20 @@ def _show_button(entry: MinutesEntry) -> Any:
     return button(SHOW_BUTTON, MinutesAction.SHOW, MinutesRef(m=entry.id).encode())
 
 
+def _answered(entry: MinutesEntry) -> str:
+    return f"{plural(entry.answered or 0, 'person', 'people')} answered"
+
+
 def _entry_text(entry: MinutesEntry, *, where: bool) -> str:
     place = f" in <#{entry.channel_id}>" if where else ""
     first = f"*{_title(entry.title)}* · {entry.label}{place} · {day_text(entry.held_on)}"
-    details = [f"facilitated by {mention(entry.facilitator_id)}"]
+    details = [f"{entry.led_by} {mention(entry.facilitator_id)}"]
     if entry.topic_count:
-        details.append(plural(entry.topic_count, "topic"))
+        details.append(plural(entry.topic_count, entry.topic_word))
     if entry.participant_ids:
         details.append(plural(len(entry.participant_ids), "person", "people"))
+    if entry.answered is not None:
+        details.append(_answered(entry))
     return f"{first}\n{' · '.join(details)}"
 
 
@@ -108,7 +125,8 @@ def list_text(entries: Sequence[MinutesEntry]) -> str:
 def no_minutes_text() -> str:
     return (
         "No minutes have been kept in this channel yet. They're saved here when a Lean Coffee "
-        "ends. Type `/minutes some words` to search every community's minutes."
+        "or a chat meetup ends, and when a health check closes. Type `/minutes some words` to "
+        "search every community's minutes."
     )
 
 
@@ -122,6 +140,9 @@ def _piece_line(piece: Piece) -> str | None:
     if piece.kind == PieceKind.TOPIC:
         by = f" · proposed by {people}" if people else ""
         return f"• Topic: *{text}*{by}"
+    if piece.kind == PieceKind.QUESTION:
+        note = f" · {safe(one_line(piece.note), PIECE_CHARS)}" if piece.note else ""
+        return f"• Question: *{text}*{note}"
     if piece.kind == PieceKind.TAKEAWAY:
         by = f" · from {people}" if people else ""
         return f"• Takeaway{on_topic}: {text}{by}"
@@ -154,10 +175,12 @@ def search_blocks(query: str, result: SearchResult) -> list[Block]:
         blocks.append(context(_more_text(result)))
     for hit in hits:
         entry = hit.entry
-        who = [f"Facilitated by {mention(entry.facilitator_id)}"]
+        who = [f"{entry.led_by.capitalize()} {mention(entry.facilitator_id)}"]
         others = [p for p in entry.participant_ids if p != entry.facilitator_id]
         if others:
             who.append(f"with {_people(others)}")
+        if entry.answered is not None:
+            who.append(f"· {_answered(entry)}")
         text = (
             f"*{_title(entry.title)}* · {entry.label} in <#{entry.channel_id}> · "
             f"{day_text(entry.held_on)}\n{' '.join(who)}"
@@ -196,20 +219,105 @@ def no_results_text(query: str, result: SearchResult | None = None) -> str:
 # --- in full ---------------------------------------------------------------------------------
 
 
-def _lean_coffee_messages(body: dict[str, Any]) -> list[list[Block]]:
-    return lean_coffee.minutes_messages(LeanCoffeeMinutes.model_validate(body))
+def _lean_coffee_messages(stored: StoredMinutes) -> list[list[Block]]:
+    return lean_coffee.minutes_messages(LeanCoffeeMinutes.model_validate(stored.body))
 
 
-def _meetup_messages(body: dict[str, Any]) -> list[list[Block]]:
+def _meetup_messages(stored: StoredMinutes) -> list[list[Block]]:
     from bot.blocks import meetup as meetup_blocks
     from bot.services.meetup import MeetupMinutes
 
-    return meetup_blocks.minutes_messages(MeetupMinutes.model_validate(body))
+    return meetup_blocks.minutes_messages(MeetupMinutes.model_validate(stored.body))
 
 
-RENDERERS: dict[str, Callable[[dict[str, Any]], list[list[Block]]]] = {
+def _change_words(question: HealthCheckMinutesQuestion) -> str:
+    """`↑ up from 55 (+20)`, `→ level (55 last time)`; empty without an earlier score."""
+    if question.trend is None or question.previous_score is None:
+        return ""
+    before = score_words(question.previous_score)
+    change = f" ({question.change:+.0f})" if question.change is not None else ""
+    arrow = TREND_ARROWS[question.trend]
+    if question.trend == Trend.UP:
+        return f"{arrow} up from {before}{change}"
+    if question.trend == Trend.DOWN:
+        return f"{arrow} down from {before}{change}"
+    return f"{arrow} level ({before} last time)"
+
+
+def _question_line(question: HealthCheckMinutesQuestion) -> str:
+    if not question.shown:
+        return f"*{safe(question.title)}*: {plural(question.answers, 'answer')}, too few to show"
+    parts = [f"score *{score_words(question.score)}*/100"]
+    parts.extend(
+        w for w in (_change_words(question), disagreement_words(question.disagreement)) if w
+    )
+    tally = " · ".join(
+        f"{c.emoji} {safe(c.label)} *{c.count}*".strip() for c in question.distribution
+    )
+    return f"*{safe(question.title)}*: {', '.join(parts)}\n{tally}"
+
+
+def _action_line(action: HealthCheckMinutesAction) -> str:
+    due = f", due {day_text(action.due_date)}" if action.due_date else ""
+    return f"• {safe(one_line(action.text))} · {mention(action.owner_id)}{due}"
+
+
+def health_check_responses(minutes: HealthCheckMinutes) -> str:
+    """`5 people answered, 63% of the channel's 8 members`."""
+    people = plural(minutes.respondents, "person", "people")
+    if minutes.members:
+        rate = round((minutes.response_rate or 0) * 100)
+        return f"{people} answered, {rate}% of the channel's {minutes.members} members"
+    return f"{people} answered"
+
+
+def _health_check_messages(stored: StoredMinutes) -> list[list[Block]]:
+    """A closed check as its results message showed it, with the actions recorded after it:
+    totals and scores only, never who answered."""
+    minutes = HealthCheckMinutes.model_validate(stored.body)
+    entry = stored.entry
+    early = " It was closed early." if minutes.closed_early else ""
+    kept = (
+        "Answers were anonymous; only the totals are kept."
+        if minutes.anonymous
+        else "Only the totals are kept here."
+    )
+    blocks: list[Block] = [
+        header(f"Minutes: {one_line(entry.title)}"),
+        section(
+            f"{entry.label} in <#{entry.channel_id}> · {day_text(entry.held_on)} · "
+            f"{entry.led_by} {mention(entry.facilitator_id)}\n"
+            f"{health_check_responses(minutes)}.{early} {kept}"
+        ),
+    ]
+    if minutes.below_minimum:
+        blocks.append(
+            section(
+                f"That was fewer than the {minutes.min_answers} answers needed, so the results "
+                "weren't shown: with so few, people's answers could be worked out."
+            )
+        )
+    else:
+        if minutes.scale:
+            worst, best = minutes.scale[-1], minutes.scale[0]
+            blocks.append(
+                context(
+                    "Questions people disagreed on most come first. Scores run from 0 "
+                    f"(everyone said {worst.emoji} {safe(worst.label)}) to 100 (everyone said "
+                    f"{best.emoji} {safe(best.label)})."
+                )
+            )
+        blocks.extend(text_sections([_question_line(q) for q in minutes.questions]))
+    if minutes.actions:
+        lines = ["*Actions recorded after it:*", *(_action_line(a) for a in minutes.actions)]
+        blocks.extend(text_sections(lines))
+    return split_messages(blocks)
+
+
+RENDERERS: dict[str, Callable[[StoredMinutes], list[list[Block]]]] = {
     LEAN_COFFEE: _lean_coffee_messages,
-    "meetup": _meetup_messages,
+    MEETUP: _meetup_messages,
+    HEALTH_CHECK: _health_check_messages,
 }
 
 
@@ -218,7 +326,7 @@ def full_messages(stored: StoredMinutes) -> list[list[Block]]:
     render = RENDERERS.get(stored.entry.source)
     if render is not None:
         try:
-            return render(stored.body)
+            return render(stored)
         except ValueError:
             pass  # a shape this version cannot read: fall back to the summary
     entry = stored.entry
@@ -243,9 +351,9 @@ def export_comment(user_id: str, count: int) -> str:
 
 _HELP = [
     (
-        "*The minutes archive* keeps the minutes of every Lean Coffee (and, soon, meetups "
-        "and health checks) so your community can look back, and so anyone can find who "
-        "in another community has talked a problem through before."
+        "*The minutes archive* keeps the minutes of every Lean Coffee and chat meetup, and "
+        "the results of every health check, so your community can look back, and so anyone "
+        "can find who in another community has talked a problem through before."
     ),
     (
         "• `/minutes`: list the minutes kept in this channel, newest first. *Show minutes* "

@@ -47,8 +47,15 @@ from bot.blocks.common import (
 )
 from bot.ids import RotaAction, RotaBlock, RotaView, input_action_id
 from bot.services.recurrence import MAX_EVERY_WEEKS, ORDINALS, WEEKDAYS, Frequency, zone
-from bot.services.rota import FacilitationStat, MeetupFormat, ScheduleInput, Turn
-from bot.state import CommunityRef, MeetupRef, RotaModal, SwapRef
+from bot.services.rota import (
+    CalledOff,
+    FacilitationStat,
+    MeetupFormat,
+    ScheduleInput,
+    SwapEnd,
+    Turn,
+)
+from bot.state import CommunityRef, MeetupRef, RotaModal, SwapAskedRef, SwapRef
 
 FREQUENCY_CHOICES: tuple[tuple[Frequency, str], ...] = (
     (Frequency.WEEKLY, "Every week, or every few weeks"),
@@ -336,15 +343,36 @@ def schedule_blocks(overview: RotaOverview) -> list[Block]:
 
 
 def schedule_set_text(
-    actor_id: str, summary: ScheduleSummary, first: datetime | None, *, changed: bool
+    actor_id: str,
+    summary: ScheduleSummary,
+    first: datetime | None,
+    *,
+    changed: bool,
+    dropped: int = 0,
+    kept: int = 0,
 ) -> str:
-    """Told to the channel when a lead sets or changes the schedule."""
+    """Told to the channel when a lead sets or changes the schedule; the confirmation of the
+    change, so it says when coming meetups no longer fit and were removed (`dropped`), and
+    that the others (`kept`) keep who confirmed."""
     verb = "changed the meetup schedule" if changed else "set up a meetup schedule"
     next_one = f" The next one is {when(first)}." if first else ""
     return (
         f"{mention(actor_id)} {verb}: we meet {summary.description}, for "
-        f"{span_text(summary.duration_minutes)}.{next_one} Type `/rota` to see who facilitates, "
-        "or `/rota join` to take turns."
+        f"{span_text(summary.duration_minutes)}.{_dropped_text(dropped, kept)}{next_one} "
+        "Type `/rota` to see who facilitates, or `/rota join` to take turns."
+    )
+
+
+def _dropped_text(dropped: int, kept: int) -> str:
+    if dropped == 0:
+        return ""
+    verbs = "fits the new schedule and was" if dropped == 1 else "fit the new schedule and were"
+    if kept == 0:
+        which = "The coming meetup" if dropped == 1 else f"The {dropped} coming meetups"
+        return f" {which} no longer {verbs} removed."
+    return (
+        f" {plural(dropped, 'coming meetup')} no longer {verbs} removed; confirmations for "
+        "the others are kept."
     )
 
 
@@ -674,6 +702,98 @@ def swap_answered_text(
     return f"No problem: you declined. {mention(swap_from)} has been told."
 
 
+def swap_asked_text(other_id: str, starts_at: datetime) -> str:
+    """The note to the person who asked for a swap."""
+    return (
+        f"I've asked {mention(other_id)} by direct message whether they can take the meetup on "
+        f"{when(starts_at)}. It stays yours unless they accept; I'll let you know."
+    )
+
+
+def swap_asked_blocks(ref: SwapAskedRef, other_id: str, starts_at: datetime) -> list[Block]:
+    """The note to the person who asked, with a way to take the request back."""
+    return [
+        section(swap_asked_text(other_id, starts_at)),
+        actions(button("Withdraw the request", RotaAction.WITHDRAW_SWAP, ref.encode())),
+    ]
+
+
+def swap_withdrawn_request_text(
+    from_id: str, by_id: str, channel_id: str, starts_at: datetime
+) -> str:
+    """The request message as the person asked sees it once it is withdrawn."""
+    who = mention(by_id) if by_id == from_id else f"{mention(by_id)} (a community lead)"
+    return (
+        f"{who} withdrew this request: {mention(from_id)} had asked if you could facilitate the "
+        f"meetup in <#{channel_id}> on {when(starts_at)}. There's nothing for you to do."
+    )
+
+
+def swap_withdrawn_request_blocks(
+    from_id: str, by_id: str, channel_id: str, starts_at: datetime
+) -> list[Block]:
+    """The request message redrawn without Accept and Decline."""
+    return [section(swap_withdrawn_request_text(from_id, by_id, channel_id, starts_at))]
+
+
+def swap_withdrawn_text(
+    from_id: str, to_id: str, starts_at: datetime, *, viewer_id: str, by_id: str
+) -> str:
+    """Told to whoever withdrew the request, and to the requester if a lead withdrew it."""
+    if viewer_id == from_id == by_id:
+        return (
+            f"You withdrew your request to {mention(to_id)}, so the meetup on "
+            f"{when(starts_at)} is still yours. `/rota swap` asks someone else, and "
+            "`/rota skip` passes the turn on."
+        )
+    if viewer_id == from_id:
+        return (
+            f"{mention(by_id)} withdrew your request to {mention(to_id)}, so the meetup on "
+            f"{when(starts_at)} is still yours."
+        )
+    return (
+        f"You withdrew {mention(from_id)}'s request to {mention(to_id)}, so the meetup on "
+        f"{when(starts_at)} is still {mention(from_id)}'s. I've let them know."
+    )
+
+
+def swap_called_off_text(
+    off: CalledOff, channel_id: str, *, for_asker: bool, was_at: datetime | None = None
+) -> str:
+    """Why a pending swap request was called off, for the person who asked or the person
+    asked. `was_at` is the meetup's time before it moved (its time now is in `off`)."""
+    swap = off.swap
+    at = was_at if was_at and off.reason == SwapEnd.MEETUP_MOVED else swap.starts_at
+    if for_asker:
+        why = {
+            SwapEnd.MEETUP_CANCELLED: "that meetup was cancelled",
+            SwapEnd.MEETUP_MOVED: f"the meetup moved to *{when(swap.starts_at)}*",
+            SwapEnd.SCHEDULE_CHANGED: "that meetup is no longer on the schedule",
+            SwapEnd.TAKEN: f"{mention(off.facilitator_id or '')} is facilitating it now",
+            SwapEnd.NOT_THEIR_TURN: "it isn't your turn any more",
+        }[off.reason]
+        again = (
+            " If you'd still like them to take it, ask them again with `/rota swap`."
+            if off.reason == SwapEnd.MEETUP_MOVED
+            else ""
+        )
+        return (
+            f"Your request to {mention(swap.to_user_id)} to take the meetup on {when(at)} is "
+            f"called off: {why}. I've let them know.{again}"
+        )
+    why = {
+        SwapEnd.MEETUP_CANCELLED: "that meetup was cancelled",
+        SwapEnd.MEETUP_MOVED: f"the meetup moved to *{when(swap.starts_at)}*",
+        SwapEnd.SCHEDULE_CHANGED: "that meetup is no longer on the schedule",
+        SwapEnd.TAKEN: f"{mention(off.facilitator_id or '')} is facilitating it now",
+        SwapEnd.NOT_THEIR_TURN: f"it isn't {mention(swap.from_user_id)}'s turn any more",
+    }[off.reason]
+    return (
+        f"{mention(swap.from_user_id)}'s request that you facilitate the meetup in "
+        f"<#{channel_id}> on {when(at)} is called off: {why}. There's nothing for you to do."
+    )
+
+
 # --- stats ------------------------------------------------------------------------------------
 
 
@@ -728,7 +848,7 @@ _HELP = [
         "• You get a direct message before the meetup: click *I'll be there* to confirm\n"
         "• `/rota skip`: pass this turn on; the next person available takes it and is told\n"
         "• `/rota swap @someone`: ask someone to take your turn; it's theirs only if they "
-        "accept\n"
+        "accept. Changed your mind before they answer? Click *Withdraw the request*\n"
         "• If you haven't confirmed, the next person can *Step in*"
     ),
     (
@@ -739,6 +859,8 @@ _HELP = [
         "• `/rota add @alex @sam` / `/rota remove @alex`: manage who's in the rota\n"
         "• `/rota away @alex 1 Dec 14 Dec`: mark someone else as away\n"
         "• `/rota lead @alex`: make someone else a lead too\n"
+        "• `/rota lead remove @alex`: stop someone being a lead; `/rota lead remove me` to "
+        "step down yourself (a community always keeps at least one lead)\n"
         "• In `/rota`, *Move…* or *Cancel this meetup* changes one meetup without touching "
         "the schedule"
     ),
@@ -783,8 +905,14 @@ __all__ = [
     "stats_blocks",
     "stats_text",
     "swap_answered_text",
+    "swap_asked_blocks",
+    "swap_asked_text",
+    "swap_called_off_text",
     "swap_modal",
     "swap_request_blocks",
     "swap_request_text",
+    "swap_withdrawn_request_blocks",
+    "swap_withdrawn_request_text",
+    "swap_withdrawn_text",
     "when",
 ]

@@ -427,6 +427,45 @@ def parse_command(text: str) -> RotaCommand:
     )
 
 
+_LEAD_ACTIONS = {"add": False, "remove": True}
+_MYSELF = {"me", "myself"}
+_FILLERS = {"and", "&", ","}
+
+
+@dataclass(frozen=True)
+class LeadChange:
+    """`/rota lead …` read: whether it removes leads (else adds), who it names (the
+    person typing included when they said "me"), and any names Slack did not recognise."""
+
+    remove: bool
+    user_ids: tuple[str, ...] = ()
+    unknown_names: tuple[str, ...] = ()
+
+
+def parse_lead_change(command: RotaCommand, user_id: str) -> LeadChange:
+    """`/rota lead @alex` adds, `/rota lead remove @alex` removes, `me` is whoever typed it.
+
+    Only words outside mentions count, so someone whose name is "remove" (mentioned as
+    `<@U…|remove>`) is just a person to add. Any other word is refused rather than guessed,
+    so a typo never makes a lead of someone who was meant to stop being one."""
+    words = [w for w in command.rest.lower().replace(",", " , ").split() if w not in _FILLERS]
+    actions = [w for w in words if w in _LEAD_ACTIONS]
+    others = [w for w in words if w not in _LEAD_ACTIONS and w not in _MYSELF]
+    if others or len(actions) > 1:
+        raise InvalidInput(
+            "I didn't follow that. To make someone a lead: `/rota lead @alex`. To stop someone "
+            "being a lead: `/rota lead remove @alex`, or `/rota lead remove me` to step down."
+        )
+    people = command.user_ids
+    if any(w in _MYSELF for w in words) and user_id not in people:
+        people = (*people, user_id)
+    return LeadChange(
+        remove=bool(actions) and _LEAD_ACTIONS[actions[0]],
+        user_ids=people,
+        unknown_names=command.unknown_names,
+    )
+
+
 class NotACalendarDay(InvalidInput):
     """Read as a date, but there is no such day (31 Feb)."""
 

@@ -1,5 +1,6 @@
 """Timed health-check work: opening a scheduled check and posting its poll, reminding people
-who have not answered, and closing a check on time with its results.
+who have not answered, closing a check on time with its results, and keeping the results of
+checks that closed before hearth archived them in the minutes archive.
 
 The database says what is due (`health_check_jobs`). Opening is claimed by the check row (one
 check per scheduled occurrence, under a unique constraint) and re-checks the set-up's
@@ -10,6 +11,10 @@ useful. Slack is called outside database transactions, and at most `MAX_CONCURRE
 messages are in flight per process, so a hundred communities due at the same minute are
 posted steadily rather than in one burst. Each community has its own channel, so Slack's
 limit of about one message a second per channel is never approached.
+
+A check's minutes are stored when it closes, in the same transaction. A closed check without
+minutes (closed by an older version of hearth) is archived by a job planned from the
+database until its minutes exist; the archive's unique (source, source_id) makes that once.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from bot.scheduler import PlannedJob
 from bot.services import health_check as hc
 from bot.services import health_check_jobs as jobs
 from bot.services.health_check_jobs import DueClose, DueDelivery, DueOpen, Kind, Outcome
+from bot.services.health_check_types import UnarchivedCheck
 from bot.services.scheduling import claim
 from bot.slack import UNDELIVERABLE
 
@@ -83,6 +89,15 @@ def register(deps: Deps) -> None:
         planned.extend(
             PlannedJob(key=due.key, due_at=due.due_at, func=open_check, args=(deps, due))
             for due in await jobs.due_opens(session, deps.clock.now())
+        )
+        planned.extend(
+            PlannedJob(
+                key=f"health_check.archive:{due.check_id}",
+                due_at=due.closed_at,
+                func=archive_check,
+                args=(deps, due),
+            )
+            for due in await hc.unarchived_checks(session)
         )
         return planned
 
@@ -267,6 +282,20 @@ async def deliver_results(deps: Deps, due: DueDelivery) -> None:
         await _failed(deps, due, delivery_id, exc)
         return
     await _done(deps, delivery_id, Outcome.SENT)
+
+
+# --- the minutes archive --------------------------------------------------------------------
+
+
+async def archive_check(deps: Deps, due: UnarchivedCheck) -> None:
+    """Keep a closed check's results in the minutes archive, if they are not there yet."""
+    async with deps.sessionmaker.begin() as session:
+        try:
+            kept = await hc.keep_minutes(session, due.team_id, due.check_id, deps.clock.now())
+        except DomainError:  # the check is gone
+            return
+    if kept is not None:
+        logger.info("Kept the results of health check %s in the minutes archive", due.check_id)
 
 
 # --- bookkeeping ----------------------------------------------------------------------------

@@ -3,6 +3,8 @@
 Each step is a `chat_meetup_timer` row. A job re-reads its row, claims the firing in the
 transaction that marks it done, and only then talks to Slack, so a step happens once however
 many processes or restarts see it. A post Slack refuses is planned again after a back-off.
+Before the close is claimed, the threads are read back from Slack (outside any transaction)
+so that replies whose events never arrived are in the minutes.
 """
 
 from __future__ import annotations
@@ -43,13 +45,20 @@ def register(deps: Deps) -> None:
 async def run_timer(deps: Deps, team_id: str, timer_id: int) -> None:
     """Do one timed step, once."""
     now = deps.clock.now()
+    async with deps.sessionmaker() as session:
+        closing = await service.closing_meetup(session, team_id, timer_id, now)
+    # Two processes seeing the same close both read the threads back (nothing is stored
+    # twice); only the one that claims the step closes the meetup.
+    complete = closing is None or await present.catch_up(deps, team_id, closing, now)
     async with deps.sessionmaker.begin() as session:
         step = await service.claim_timer(session, team_id, timer_id, now)
         if step is None:
             return
         if step.kind == TimerKind.CLOSE:
             try:
-                minutes = await service.end(session, team_id, step.meetup_id, now)
+                minutes = await service.end(
+                    session, team_id, step.meetup_id, now, replies_may_be_missing=not complete
+                )
             except Conflict:
                 return
     try:

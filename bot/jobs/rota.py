@@ -3,8 +3,9 @@ next person to step in, moving the turn on afterwards, and telling leads about o
 
 The database says what is due (`rota_reminders.due_jobs`); each job re-reads the meetup and
 its schedule, gives up if either changed since it was planned, claims its firing (per
-attempt) and acts once, however many times or processes wake it. A message that Slack fails
-to take is counted and tried again after a back-off, until it is too late to be useful.
+message and attempt: a timer planned before a schedule change and its replacement can't both
+send) and acts once, however many times or processes wake it. A message that Slack fails to
+take is counted and tried again after a back-off, until it is too late to be useful.
 """
 
 from __future__ import annotations

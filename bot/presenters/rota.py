@@ -99,14 +99,28 @@ async def today_for(session: AsyncSession, community: Community, now: datetime) 
     return await rota.local_today(session, community, now)
 
 
-async def dm(deps: Deps, user_id: str, text: str, extra: list[Block] | None = None) -> None:
-    """A direct message from hearth (the app's Messages tab); logged if it cannot be sent."""
+async def dm(
+    deps: Deps, user_id: str, text: str, extra: list[Block] | None = None
+) -> tuple[str, str] | None:
+    """A direct message from hearth (the app's Messages tab); logged if it cannot be sent.
+
+    Returns where it went (channel, ts), so it can be redrawn later, or None."""
     try:
-        await deps.client.chat_postMessage(
+        sent = await deps.client.chat_postMessage(
             channel=user_id, text=text, blocks=dicts(extra) if extra else None
         )
     except SlackApiError as exc:
         logger.warning("Could not send a direct message: %s", exc.response.get("error"))
+        return None
+    return str(sent.get("channel") or ""), str(sent.get("ts") or "")
+
+
+async def redraw(deps: Deps, channel_id: str, ts: str, text: str, extra: list[Block]) -> None:
+    """Change a message hearth sent earlier (a swap request that no longer stands)."""
+    try:
+        await deps.client.chat_update(channel=channel_id, ts=ts, text=text, blocks=dicts(extra))
+    except SlackApiError as exc:
+        logger.warning("Could not update a message: %s", exc.response.get("error"))
 
 
 async def announce(deps: Deps, channel_id: str, text: str) -> None:
@@ -117,10 +131,14 @@ async def announce(deps: Deps, channel_id: str, text: str) -> None:
         logger.warning("Could not post in %s: %s", channel_id, exc.response.get("error"))
 
 
-async def tell(deps: Deps, channel_id: str, user_id: str, text: str) -> None:
+async def tell(
+    deps: Deps, channel_id: str, user_id: str, text: str, extra: list[Block] | None = None
+) -> None:
     """A private note in the channel ("Only visible to you"), or a DM when that fails."""
     try:
-        await deps.client.chat_postEphemeral(channel=channel_id, user=user_id, text=text)
+        await deps.client.chat_postEphemeral(
+            channel=channel_id, user=user_id, text=text, blocks=dicts(extra) if extra else None
+        )
     except SlackApiError as exc:
         logger.info("Private note failed in %s (%s)", channel_id, exc.response.get("error"))
-        await dm(deps, user_id, text)
+        await dm(deps, user_id, text, extra)

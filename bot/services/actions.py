@@ -259,6 +259,7 @@ async def record_after_check(
     )
     session.add(row)
     await session.flush()
+    await hc.keep_minutes(session, actor.team_id, check.id, now)  # the check's minutes list it
     return await get_action(session, actor.team_id, row.id, HEALTH_CHECK)
 
 

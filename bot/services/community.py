@@ -9,7 +9,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.errors import NotAllowed, NotFound
+from bot.errors import Conflict, NotAllowed, NotFound
 from bot.services.actor import Actor
 from models.community import Community, CommunityLead
 
@@ -105,17 +105,47 @@ async def add_leads(
     return added
 
 
-async def remove_lead(
-    session: AsyncSession, actor: Actor, community: Community, user_id: str
-) -> None:
+async def remove_leads(
+    session: AsyncSession, actor: Actor, community: Community, user_ids: Sequence[str]
+) -> list[str]:
+    """Stop people being leads (a lead may name themselves, to step down); returns them.
+
+    A community always keeps at least one lead of its own, even though workspace admins
+    could act for it: otherwise nobody in the channel would be there to look after it.
+    """
     await require_lead(session, community, actor, "remove leads")
     current = await leads(session, community)
-    if user_id not in current:
-        raise NotFound(f"<@{user_id}> isn't a lead of this community.")
-    if current == [user_id]:
-        raise NotAllowed("A community needs at least one lead. Add another lead first.")
+    wanted = list(dict.fromkeys(user_ids))
+    not_leads = [u for u in wanted if u not in current]
+    if not_leads:
+        names = ", ".join(f"<@{u}>" for u in not_leads)
+        verb = "isn't a lead" if len(not_leads) == 1 else "aren't leads"
+        now_leads = ", ".join(f"<@{u}>" for u in current) or "nobody yet"
+        raise NotFound(f"{names} {verb} of this community. Its leads are {now_leads}.")
+    if not [u for u in current if u not in wanted]:
+        raise Conflict(_last_lead_message(actor, wanted))
     await session.execute(
         delete(CommunityLead).where(
-            CommunityLead.community_id == community.id, CommunityLead.user_id == user_id
+            CommunityLead.community_id == community.id, CommunityLead.user_id.in_(wanted)
         )
+    )
+    await session.flush()
+    return wanted
+
+
+def _last_lead_message(actor: Actor, removing: Sequence[str]) -> str:
+    make_one = "Make someone else a lead first with `/rota lead @someone`"
+    if list(removing) == [actor.user_id]:
+        return (
+            "You're this community's only lead, and it needs at least one to look after it. "
+            f"{make_one}, then you can step down. Thank you for all you've done!"
+        )
+    if len(removing) == 1:
+        return (
+            f"<@{removing[0]}> is this community's only lead, and it needs at least one to "
+            f"look after it. {make_one}, then remove <@{removing[0]}>."
+        )
+    return (
+        "That would leave the community with no leads, and it needs at least one to look "
+        f"after it. {make_one}, or keep one of them."
     )

@@ -12,6 +12,13 @@ hashing the channel's members with it, never by storing who answered.
 
 A named check stores the Slack user id with each answer instead, and keeps its answers.
 
+When a check closes, its results are also kept as minutes in the archive (source
+`health_check`), in the same transaction as the close, so they are stored exactly once.
+They hold totals and scores only, never who answered, in named checks too: the archive is
+searched and exported across the whole workspace. Checks closed before that (or whose
+minutes are missing for any reason) are archived by the scheduler (`unarchived_checks`);
+an action recorded after a check is added to its minutes (`keep_minutes`).
+
 Every query is scoped by the Slack team id. The rules take and return plain values
 (`health_check_types`) and raise `DomainError`s written for the person acting.
 """
@@ -21,11 +28,12 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Sequence
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from itertools import pairwise
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -59,6 +67,11 @@ from bot.services.health_check_types import (
     AnswerReceipt,
     CheckResults,
     CheckView,
+    HealthCheckMinutes,
+    HealthCheckMinutesAction,
+    HealthCheckMinutesChoice,
+    HealthCheckMinutesOption,
+    HealthCheckMinutesQuestion,
     History,
     HistoryPoint,
     Question,
@@ -70,6 +83,7 @@ from bot.services.health_check_types import (
     SettingsInput,
     SetupView,
     Trend,
+    UnarchivedCheck,
 )
 from bot.services.recurrence import Cadence, Frequency
 from models.community import Community
@@ -81,6 +95,13 @@ from models.health_check import (
     HealthCheckResult,
     HealthCheckSetup,
 )
+from models.health_check_actions import HealthCheckAction
+from models.minutes import Minutes
+from models.rota import MeetupSchedule
+
+MINUTES_SOURCE = "health_check"  # the archive's name for health checks' minutes
+MINUTES_TITLE = "Community health check"
+ARCHIVE_BATCH = 100  # closed checks without minutes planned for archiving at a time
 
 _SCALE_KEY = re.compile(rf"^[a-z0-9_]{{1,{SCALE_KEY_MAX}}}$")
 _CLOSED = "This health check has closed, so answers can't be given or changed any more."
@@ -828,8 +849,18 @@ async def record_post_failed(session: AsyncSession, team_id: str, check_id: int)
 async def record_results_message(
     session: AsyncSession, team_id: str, check_id: int, message_ts: str
 ) -> None:
+    """Remember the results message; the check's minutes link to it (as from the Home)."""
     check, _ = await _load_check(session, team_id, check_id)
     check.results_ts = message_ts
+    await session.execute(
+        update(Minutes)
+        .where(
+            Minutes.team_id == team_id,
+            Minutes.source == MINUTES_SOURCE,
+            Minutes.source_id == check.id,
+        )
+        .values(posted_ts=message_ts)
+    )
     await session.flush()
 
 
@@ -1128,7 +1159,9 @@ async def _close(
         # The counts are in the results; the rows would only keep each person's answers
         # together, which in a small community could single someone out.
         await session.execute(delete(HealthCheckAnswer).where(of_check))
-    return _results_view(check, community, results)
+    view = _results_view(check, community, results)
+    await _keep_minutes(session, check, community, view, now)
+    return view
 
 
 async def _previous_scores(
@@ -1292,3 +1325,184 @@ async def history(
             for k in (*asked_now, *others)
         ),
     )
+
+
+# --- minutes --------------------------------------------------------------------------------
+
+
+async def _time_zone(session: AsyncSession, community: Community) -> ZoneInfo:
+    """The community's time zone: its checks' schedule's, else its meetups', else UTC."""
+    names = (
+        await session.scalar(
+            select(HealthCheckSetup.time_zone).where(HealthCheckSetup.community_id == community.id)
+        ),
+        await session.scalar(
+            select(MeetupSchedule.time_zone).where(MeetupSchedule.community_id == community.id)
+        ),
+    )
+    for name in names:
+        if name:
+            try:
+                return ZoneInfo(name)
+            except (ZoneInfoNotFoundError, ValueError):
+                continue
+    return ZoneInfo("UTC")
+
+
+async def _runner(session: AsyncSession, check: HealthCheck, community: Community) -> str:
+    """Who ran the check: whoever started it by hand, else whoever set up the community's
+    checks (the schedule opened it), as actions recorded after it say too."""
+    if check.started_by_id:
+        return check.started_by_id
+    set_up_by = await session.scalar(
+        select(HealthCheckSetup.created_by_id).where(HealthCheckSetup.community_id == community.id)
+    )
+    return set_up_by or community.created_by_id
+
+
+def _minutes_question(result: QuestionResult) -> HealthCheckMinutesQuestion:
+    change = None
+    if result.score is not None and result.previous_score is not None:
+        change = round(result.score - result.previous_score, 1)
+    return HealthCheckMinutesQuestion(
+        key=result.key,
+        title=result.title,
+        answers=result.answers,
+        shown=result.shown,
+        score=result.score,
+        previous_score=result.previous_score,
+        change=change,
+        trend=result.trend,
+        disagreement=result.disagreement,
+        distribution=tuple(
+            HealthCheckMinutesChoice(label=c.option.label, emoji=c.option.emoji, count=c.count)
+            for c in result.distribution
+        ),
+    )
+
+
+async def _minutes_of(
+    session: AsyncSession, check: HealthCheck, results: CheckResults, held_on: date
+) -> HealthCheckMinutes:
+    """What the results message shows, and the actions recorded after it so far."""
+    recorded = await session.scalars(
+        select(HealthCheckAction)
+        .where(HealthCheckAction.check_id == check.id)
+        .order_by(HealthCheckAction.created_at, HealthCheckAction.id)
+    )
+    return HealthCheckMinutes(
+        check_id=check.id,
+        channel_id=results.channel_id,
+        title=MINUTES_TITLE,
+        held_on=held_on,
+        opened_at=results.opened_at,
+        closed_at=results.closed_at,
+        closed_early=results.closed_by_id is not None,
+        anonymous=results.anonymous,
+        respondents=results.respondents,
+        members=results.members,
+        min_answers=results.min_answers,
+        below_minimum=results.below_minimum,
+        scale=tuple(
+            HealthCheckMinutesOption(label=o.label, emoji=o.emoji, score=o.score)
+            for o in results.scale
+        ),
+        questions=tuple(_minutes_question(r) for r in results.questions),
+        actions=tuple(
+            HealthCheckMinutesAction(text=a.text, owner_id=a.owner_id, due_date=a.due_date)
+            for a in recorded
+        ),
+    )
+
+
+async def _locked_minutes(session: AsyncSession, check: HealthCheck) -> Minutes | None:
+    """The check's minutes row, locked, so two actions recorded at once both end up in it."""
+    return await session.scalar(
+        select(Minutes)
+        .where(
+            Minutes.team_id == check.team_id,
+            Minutes.source == MINUTES_SOURCE,
+            Minutes.source_id == check.id,
+        )
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+
+
+async def _keep_minutes(
+    session: AsyncSession,
+    check: HealthCheck,
+    community: Community,
+    results: CheckResults,
+    now: datetime,
+) -> HealthCheckMinutes:
+    """Store the closed check's minutes, or bring them up to date (a new action). Once per
+    check, whoever gets here first: the archive's unique (source, source_id) decides."""
+    row = await _locked_minutes(session, check)
+    if row is None:
+        closed = results.closed_at.astimezone(await _time_zone(session, community))
+        minutes = await _minutes_of(session, check, results, closed.date())
+        try:
+            async with session.begin_nested():
+                session.add(
+                    Minutes(
+                        team_id=check.team_id,
+                        channel_id=community.channel_id,
+                        source=MINUTES_SOURCE,
+                        source_id=check.id,
+                        title=minutes.title,
+                        held_on=minutes.held_on,
+                        facilitator_id=await _runner(session, check, community),
+                        body=minutes.model_dump(mode="json"),
+                        created_at=now,
+                        posted_ts=check.results_ts,
+                    )
+                )
+                await session.flush()
+            return minutes
+        except IntegrityError:  # stored by someone else this instant: bring theirs up to date
+            row = await _locked_minutes(session, check)
+            if row is None:
+                raise
+    minutes = await _minutes_of(session, check, results, row.held_on)
+    body = minutes.model_dump(mode="json")
+    if row.body != body:
+        row.body = body
+        await session.flush()
+    return minutes
+
+
+async def keep_minutes(
+    session: AsyncSession, team_id: str, check_id: int, now: datetime
+) -> HealthCheckMinutes | None:
+    """Make sure a closed check's results (and the actions recorded after it) are in the
+    minutes archive: stored if missing, brought up to date if not. Doing it twice, or in two
+    processes at once, stores them once. None while the check is open."""
+    check, community = await _load_check(session, team_id, check_id)
+    if check.closed_at is None:
+        return None
+    results = await _stored_results(session, check, community)
+    return await _keep_minutes(session, check, community, results, now)
+
+
+async def unarchived_checks(
+    session: AsyncSession, limit: int = ARCHIVE_BATCH
+) -> list[UnarchivedCheck]:
+    """Closed checks, in every workspace, whose minutes are not in the archive (they closed
+    before hearth kept them), oldest first: for the scheduler to archive, a batch at a time."""
+    archived = (
+        select(Minutes.id)
+        .where(Minutes.source == MINUTES_SOURCE, Minutes.source_id == HealthCheck.id)
+        .exists()
+    )
+    rows = await session.execute(
+        select(HealthCheck.team_id, HealthCheck.id, HealthCheck.closed_at)
+        .where(HealthCheck.closed_at.is_not(None), ~archived)
+        .order_by(HealthCheck.closed_at, HealthCheck.id)
+        .limit(limit)
+    )
+    return [
+        UnarchivedCheck(team_id=team_id, check_id=check_id, closed_at=closed_at)
+        for team_id, check_id, closed_at in rows
+        if closed_at is not None
+    ]

@@ -8,13 +8,19 @@ Scores: every answer on the scale carries a score from 0 to 100 (by default "Goi
 answers, so 100 means everyone said "Going well" and 50 can mean "all Mixed" or "half and
 half". Disagreement tells those apart: it is the standard deviation of the answers' scores
 (population form), from 0 (everyone agrees) to 50 (split evenly between the two ends).
+
+A closed check's results are also kept as minutes in the archive (`HealthCheckMinutes`, a
+pydantic model stored as JSON). They hold only what the results message shows, totals and
+scores, and never who answered.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict
 
 from bot.services.recurrence import Cadence
 
@@ -212,6 +218,16 @@ class CheckResults:
 
 
 @dataclass(frozen=True)
+class UnarchivedCheck:
+    """A closed check whose results are not in the minutes archive yet (it closed before
+    hearth kept them there): for the scheduler to archive."""
+
+    team_id: str
+    check_id: int
+    closed_at: datetime
+
+
+@dataclass(frozen=True)
 class HistoryPoint:
     check_id: int
     closed_at: datetime
@@ -229,6 +245,91 @@ class QuestionHistory:
 class History:
     checks: tuple[HistoryPoint, ...]  # oldest first
     questions: tuple[QuestionHistory, ...]
+
+
+class HealthCheckMinutesOption(BaseModel):
+    """One answer people could give."""
+
+    model_config = ConfigDict(frozen=True)
+
+    label: str
+    emoji: str
+    score: int  # 0–100
+
+
+class HealthCheckMinutesChoice(BaseModel):
+    """How many gave one answer to a question (a total, never who)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    label: str
+    emoji: str
+    count: int
+
+
+class HealthCheckMinutesQuestion(BaseModel):
+    """One question's result as the results message showed it. Below the minimum number of
+    answers only `answers` is kept (`shown` is False, the rest empty), as there."""
+
+    model_config = ConfigDict(frozen=True)
+
+    key: str
+    title: str
+    answers: int
+    shown: bool
+    score: float | None = None  # 0–100
+    previous_score: float | None = None
+    change: float | None = None  # score minus the previous check's, when both are known
+    trend: Trend | None = None
+    disagreement: float | None = None  # 0–50
+    distribution: tuple[HealthCheckMinutesChoice, ...] = ()  # in scale order, best first
+
+
+class HealthCheckMinutesAction(BaseModel):
+    """Something the community took on after talking the results over. Actions are recorded
+    in the open, by name, after the check has closed: they say nothing about who answered."""
+
+    model_config = ConfigDict(frozen=True)
+
+    text: str
+    owner_id: str
+    due_date: date | None = None
+
+
+class HealthCheckMinutes(BaseModel):
+    """A closed check's minutes in the archive: what its results message showed, and the
+    actions recorded after it.
+
+    Only totals: no respondent, no individual answer, not even in a named check, because the
+    archive is searched and exported across the whole workspace. Who ran the check is kept
+    on the minutes row (its facilitator), not here.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    check_id: int
+    channel_id: str
+    title: str
+    held_on: date  # the day it closed, in the community's time zone when known
+    opened_at: datetime
+    closed_at: datetime
+    closed_early: bool
+    anonymous: bool
+    respondents: int
+    members: int | None  # channel members at close, when known
+    min_answers: int
+    below_minimum: bool
+    scale: tuple[HealthCheckMinutesOption, ...]  # best first
+    # Most disagreement first (then lowest score), then those without results, as asked.
+    questions: tuple[HealthCheckMinutesQuestion, ...]
+    actions: tuple[HealthCheckMinutesAction, ...] = ()
+
+    @property
+    def response_rate(self) -> float | None:
+        """Share of channel members who answered (0–1), when the member count is known."""
+        if not self.members:
+            return None
+        return min(1.0, self.respondents / self.members)
 
 
 DEFAULT_SCALE: tuple[ScaleOption, ...] = (

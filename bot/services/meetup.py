@@ -3,8 +3,9 @@
 A meetup is a protocol, not just a thread: prompts come out on a pace, nudges keep it moving,
 and at the end the replies heard while it ran become minutes (who spoke how often, what was
 said except what was marked off the record). Replies are heard as they are posted (Slack's
-`message` events in the prompts' threads), so nothing has to page through thread history at
-the close, and a reply posted after the close is simply not recorded.
+`message` events in the prompts' threads); just before the close, the threads are read back
+once so that replies whose events never arrived (hearth was restarting, a delivery failed)
+are recorded too, by the same rules. A reply posted after the close is not recorded.
 
 Nothing here talks to Slack; times come from the caller's clock.
 """
@@ -12,11 +13,12 @@ Nothing here talks to Slack; times come from the caller's clock.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -117,6 +119,15 @@ class ClaimedTimer:
     minutes_before_end: int | None
 
 
+@dataclass(frozen=True)
+class HeardReply:
+    """A person's reply in a prompt's thread, as read from Slack."""
+
+    message_ts: str
+    author_id: str
+    text: str
+
+
 class MinutesReply(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -165,6 +176,9 @@ class MeetupMinutes(BaseModel):
     anonymous_replies: int
     prompts: tuple[MinutesPrompt, ...]
     takeaways: tuple[MinutesTakeaway, ...] = ()
+    # The threads could not be read back at the close: replies whose events never arrived
+    # may be missing.
+    replies_may_be_missing: bool = False
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -510,6 +524,139 @@ async def record_anonymous(
     return await _store_reply(session, prompt, message_ts, None, text, now)
 
 
+async def edit_reply(
+    session: AsyncSession,
+    team_id: str,
+    channel_id: str,
+    thread_ts: str,
+    reply: HeardReply,
+    now: datetime,
+) -> bool:
+    """A reply was edited while the meetup runs: keep its new text (and whether it is now off
+    the record). A reply not heard before is recorded as it now reads. False when it is not
+    a reply in a running meetup's prompt thread."""
+    prompt = await _prompt_in_thread(session, team_id, channel_id, thread_ts)
+    if prompt is None:
+        return False
+    stored = await session.scalar(
+        select(ChatMeetupReply).where(
+            ChatMeetupReply.prompt_id == prompt.id,
+            ChatMeetupReply.message_ts == reply.message_ts,
+        )
+    )
+    if stored is None:
+        return await _store_reply(
+            session, prompt, reply.message_ts, reply.author_id, reply.text, now
+        )
+    if stored.author_id != reply.author_id:
+        return False  # only its author edits a reply (anonymous posts are hearth's own)
+    stored.off_record = is_off_record(reply.text)
+    stored.text = "" if stored.off_record else reply.text[:REPLY_MAX]
+    await session.flush()
+    return True
+
+
+async def remove_reply(
+    session: AsyncSession, team_id: str, channel_id: str, message_ts: str
+) -> bool:
+    """A reply was deleted while the meetup runs: it is no longer in its minutes or airtime."""
+    running = (
+        select(ChatMeetup.id)
+        .where(
+            ChatMeetup.team_id == team_id,
+            ChatMeetup.channel_id == channel_id,
+            ChatMeetup.status == RUNNING,
+        )
+        .scalar_subquery()
+    )
+    removed = await session.execute(
+        delete(ChatMeetupReply)
+        .where(ChatMeetupReply.meetup_id == running, ChatMeetupReply.message_ts == message_ts)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(removed.rowcount)  # type: ignore[attr-defined]
+
+
+# --- reading the threads back at the close ---------------------------------------------------
+
+
+def _micros(ts: str) -> int:
+    """A Slack timestamp ("1763892000.000100") in whole microseconds, exactly."""
+    seconds, _, fraction = ts.partition(".")
+    return int(seconds) * 1_000_000 + int((fraction + "000000")[:6])
+
+
+def posted_by(message_ts: str, moment: datetime) -> bool:
+    """Whether a message with this Slack timestamp was posted at or before `moment`."""
+    since_epoch = moment.astimezone(UTC) - datetime(1970, 1, 1, tzinfo=UTC)
+    return _micros(message_ts) <= since_epoch // timedelta(microseconds=1)
+
+
+async def closing_meetup(
+    session: AsyncSession, team_id: str, timer_id: int, now: datetime
+) -> int | None:
+    """The meetup this step would close, when it is a close that is due and not yet done, of
+    a meetup still running; else None. Read without claiming, so the threads can be read
+    back before the close (outside any transaction)."""
+    row = (
+        await session.execute(
+            select(
+                ChatMeetupTimer.kind, ChatMeetupTimer.due_at, ChatMeetupTimer.done_at, ChatMeetup
+            )
+            .join(ChatMeetup, ChatMeetup.id == ChatMeetupTimer.meetup_id)
+            .where(ChatMeetupTimer.id == timer_id, ChatMeetup.team_id == team_id)
+        )
+    ).first()
+    if row is None:
+        return None
+    kind, due_at, done_at, meetup = row
+    if kind != TimerKind.CLOSE or done_at is not None or due_at > now:
+        return None
+    return meetup.id if meetup.status == RUNNING else None
+
+
+async def record_missed_replies(
+    session: AsyncSession,
+    team_id: str,
+    meetup_id: int,
+    prompt_id: int,
+    replies: Sequence[HeardReply],
+    closes_at: datetime,
+    now: datetime,
+) -> int | None:
+    """Record the replies read back from a prompt's thread that were not heard as they were
+    posted, by the live rules (off the record keeps no text); replies posted after
+    `closes_at` stay out. Returns how many were added, or None when the meetup is no longer
+    running (someone else closed it meanwhile: nothing is added to closed minutes).
+
+    The meetup's row is locked first (as `end` locks it), so a close running at the same time
+    in another process sees these replies or finds nothing to add; the unique (prompt,
+    message) pair keeps a reply from being stored twice."""
+    meetup = await session.scalar(
+        select(ChatMeetup)
+        .where(ChatMeetup.id == meetup_id, ChatMeetup.team_id == team_id)
+        .with_for_update(key_share=True)  # FOR NO KEY UPDATE: live replies still go in
+    )
+    if meetup is None or meetup.status != RUNNING:
+        return None
+    prompt = await session.get(ChatMeetupPrompt, prompt_id)
+    if prompt is None or prompt.meetup_id != meetup.id:
+        return 0
+    heard = set(
+        await session.scalars(
+            select(ChatMeetupReply.message_ts).where(ChatMeetupReply.prompt_id == prompt.id)
+        )
+    )
+    added = 0
+    for reply in replies:
+        if reply.message_ts in heard or not posted_by(reply.message_ts, closes_at):
+            continue
+        heard.add(reply.message_ts)
+        if await _store_reply(session, prompt, reply.message_ts, reply.author_id, reply.text, now):
+            added += 1
+    return added
+
+
 # --- steering --------------------------------------------------------------------------------
 
 
@@ -605,6 +752,13 @@ async def extend(
     return meetup
 
 
+async def check_can_end(session: AsyncSession, actor: Actor, meetup: ChatMeetup) -> None:
+    """Refuse an early end before anything is read back from Slack for it."""
+    if meetup.status != RUNNING:
+        raise Conflict("This meetup has already ended: its minutes are in the channel.")
+    await _require_steer(session, actor, meetup, "end the meetup early")
+
+
 async def end(
     session: AsyncSession,
     team_id: str,
@@ -612,14 +766,18 @@ async def end(
     now: datetime,
     *,
     actor: Actor | None = None,
+    replies_may_be_missing: bool = False,
 ) -> MeetupMinutes:
     """End the meetup (early for a facilitator or lead, or by itself when time is up) and keep
-    its minutes. Exactly one caller ends it; others are told it has ended already."""
+    its minutes. Exactly one caller ends it; others are told it has ended already.
+
+    `replies_may_be_missing`: the threads could not be read back just before, so the minutes
+    say that replies whose events never arrived may be missing."""
     meetup = await get_meetup(session, team_id, meetup_id)
-    if meetup.status != RUNNING:
-        raise Conflict("This meetup has already ended: its minutes are in the channel.")
     if actor is not None:
-        await _require_steer(session, actor, meetup, "end the meetup early")
+        await check_can_end(session, actor, meetup)
+    elif meetup.status != RUNNING:
+        raise Conflict("This meetup has already ended: its minutes are in the channel.")
     changed = await session.execute(
         update(ChatMeetup)
         .where(ChatMeetup.id == meetup.id, ChatMeetup.status == RUNNING)
@@ -635,6 +793,8 @@ async def end(
     )
     await session.refresh(meetup)
     minutes = await _minutes(session, meetup, now)
+    if replies_may_be_missing:
+        minutes = minutes.model_copy(update={"replies_may_be_missing": True})
     session.add(
         Minutes(
             team_id=meetup.team_id,

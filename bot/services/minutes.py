@@ -2,9 +2,12 @@
 workspace, so someone stuck on a problem can find who has talked it through before.
 
 Each format stores its minutes in the `minutes` table under its own `source`, with a JSON
-body only that format understands. `SOURCES` says, per source, what to call it and how to
-read its body into plain pieces (topics, takeaways, actions, and who they came from); the
-archive itself never looks inside a body any other way. Every query is scoped by team id.
+body only that format understands: Lean Coffees and chat meetups when they end, health checks
+when they close. `SOURCES` says, per source, what to call it and how to read its body into
+plain pieces (topics, a health check's questions with their scores, takeaways, actions, and
+who they came from); the archive itself never looks inside a body any other way. A health
+check's pieces name nobody but the owners of actions recorded after it: its minutes never
+say who answered. Every query is scoped by team id.
 Nothing here talks to Slack: whether a person may see a channel is asked through `can_see`.
 
 Search is filtered in the database: each row keeps `search_text`, its pieces case-folded,
@@ -29,6 +32,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapper
 
 from bot.errors import NotFound
+from bot.services import health_check as hc
+from bot.services.health_check_types import HealthCheckMinutes, HealthCheckMinutesQuestion, Trend
 from bot.services.lean_coffee_types import LeanCoffeeMinutes
 from bot.services.meetup import MeetupMinutes
 from models.lean_coffee import LeanCoffeeSession, LeanCoffeeTopic
@@ -50,6 +55,7 @@ Body = dict[str, Any]
 class PieceKind(StrEnum):
     TITLE = "title"
     TOPIC = "topic"
+    QUESTION = "question"  # a health check's question, its score in the note
     TAKEAWAY = "takeaway"
     ACTION = "action"
     NOT_REACHED = "not reached"
@@ -63,6 +69,7 @@ class Piece:
     text: str
     people: tuple[str, ...] = ()
     topic: str | None = None  # the topic a takeaway or action belongs to
+    note: str | None = None  # shown after the text but not searched: "score 75/100"
 
 
 @dataclass(frozen=True)
@@ -72,6 +79,7 @@ class Digest:
     topic_count: int
     participant_ids: tuple[str, ...]
     pieces: tuple[Piece, ...]
+    answered: int | None = None  # how many answered, for formats that count, not name, people
 
 
 ProposerLookup = Callable[[AsyncSession, int], Awaitable[dict[str, str]]]
@@ -86,6 +94,8 @@ class MinutesSource:
     # Who proposed each topic (title → Slack id), read from the format's own tables when its
     # minutes do not carry it; absent where proposals are anonymous.
     proposers: ProposerLookup | None = None
+    led_by: str = "facilitated by"  # how the minutes' facilitator is introduced
+    topic_word: str = "topic"  # what the digest's topics are called
 
 
 @dataclass(frozen=True)
@@ -101,6 +111,9 @@ class MinutesEntry:
     facilitator_id: str
     topic_count: int
     participant_ids: tuple[str, ...]
+    answered: int | None = None
+    led_by: str = "facilitated by"
+    topic_word: str = "topic"
 
 
 @dataclass(frozen=True)
@@ -180,11 +193,48 @@ def _meetup_digest(body: Body) -> Digest:
     )
 
 
+def score_note(question: HealthCheckMinutesQuestion) -> str:
+    """A question's result in words: "score 75/100, up from 55"."""
+    if not question.shown or question.score is None:
+        return "too few answers to show"
+    note = f"score {question.score:.0f}/100"
+    if question.trend is None or question.previous_score is None:
+        return note
+    before = f"{question.previous_score:.0f}"
+    if question.trend == Trend.UP:
+        return f"{note}, up from {before}"
+    if question.trend == Trend.DOWN:
+        return f"{note}, down from {before}"
+    return f"{note}, level ({before} last time)"
+
+
+def _health_check_digest(body: Body) -> Digest:
+    """A health check's questions are its topics, each with its score; actions recorded
+    after it name their owners. Nobody who answered is named, in named checks too."""
+    minutes = HealthCheckMinutes.model_validate(body)
+    pieces: list[Piece] = [Piece(PieceKind.TITLE, minutes.title)]
+    pieces.extend(
+        Piece(PieceKind.QUESTION, question.title, note=score_note(question))
+        for question in minutes.questions
+    )
+    pieces.extend(Piece(PieceKind.ACTION, a.text, (a.owner_id,)) for a in minutes.actions)
+    return Digest(
+        topic_count=len(minutes.questions),
+        participant_ids=(),
+        pieces=tuple(pieces),
+        answered=minutes.respondents,
+    )
+
+
 LEAN_COFFEE = "lean_coffee"
 MEETUP = "meetup"
+HEALTH_CHECK = hc.MINUTES_SOURCE
 SOURCES: dict[str, MinutesSource] = {
     LEAN_COFFEE: MinutesSource("Lean Coffee", _lean_coffee_digest, _lean_coffee_proposers),
     MEETUP: MinutesSource("Chat meetup", _meetup_digest),
+    HEALTH_CHECK: MinutesSource(
+        "Health check", _health_check_digest, led_by="run by", topic_word="question"
+    ),
 }
 
 
@@ -237,16 +287,20 @@ def _reindex_minutes(_mapper: Mapper[Minutes], _connection: Connection, row: Min
 
 
 def _entry(row: Minutes, digest: Digest) -> MinutesEntry:
+    source = source_of(row.source)
     return MinutesEntry(
         id=row.id,
         source=row.source,
-        label=source_of(row.source).label,
+        label=source.label,
         channel_id=row.channel_id,
         title=row.title,
         held_on=row.held_on,
         facilitator_id=row.facilitator_id,
         topic_count=digest.topic_count,
         participant_ids=digest.participant_ids,
+        answered=digest.answered,
+        led_by=source.led_by,
+        topic_word=source.topic_word,
     )
 
 

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.services.actor import Actor
-from bot.services.community import require_lead
+from bot.services.community import is_lead, require_lead
 from bot.services.recurrence import Cadence, Frequency, zone
 from models.community import Community
 from models.rota import Meetup, MeetupSchedule, MeetupSkip, RotaAway, RotaMember, SwapRequest
@@ -42,6 +42,23 @@ class MeetupStatus(StrEnum):
     PLANNED = "planned"
     CANCELLED = "cancelled"
     HELD = "held"
+
+
+class SwapStatus(StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    CANCELLED = "cancelled"  # withdrawn, or called off because it no longer made sense
+
+
+class SwapEnd(StrEnum):
+    """Why a pending swap request was called off without an answer."""
+
+    MEETUP_CANCELLED = "meetup_cancelled"
+    MEETUP_MOVED = "meetup_moved"  # the person asked agreed to nothing about the new time
+    SCHEDULE_CHANGED = "schedule_changed"  # the meetup went with the old schedule
+    TAKEN = "taken"  # someone else is facilitating it now (another swap, stepping in)
+    NOT_THEIR_TURN = "not_their_turn"  # the requester passed it on or left the rota
 
 
 @dataclass(frozen=True)
@@ -89,6 +106,37 @@ class FacilitationStat:
     last_at: datetime | None
 
 
+@dataclass(frozen=True)
+class PendingSwap:
+    """A swap request nobody has answered yet, with the meetup it is about."""
+
+    swap_id: int
+    meetup_id: int
+    from_user_id: str
+    to_user_id: str
+    starts_at: datetime
+
+
+@dataclass(frozen=True)
+class CalledOff:
+    """A pending swap request that stopped making sense, and why (`facilitator_id`: who
+    has the meetup now, when someone else took it)."""
+
+    swap: PendingSwap
+    reason: SwapEnd
+    facilitator_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ScheduleChange:
+    """A schedule just set or changed, and what became of the coming meetups `/rota` was
+    showing: how many no longer fit and were dropped, and how many were kept as they were."""
+
+    schedule: MeetupSchedule
+    dropped: int = 0
+    kept: int = 0
+
+
 # Whether someone is unavailable for a meetup for a reason only Slack knows (their status
 # says they are on holiday or out sick). Returns True to pass them over.
 Unavailable = Callable[[str, datetime], bool]
@@ -126,9 +174,17 @@ async def set_schedule(
     community: Community,
     schedule_input: ScheduleInput,
     now: datetime,
-) -> MeetupSchedule:
-    """Create or change the schedule. Planned meetups from the old one are dropped at once,
-    so nothing fires from a schedule that no longer exists."""
+) -> ScheduleChange:
+    """Create or change the schedule, keeping what people planned for the meetups to come.
+
+    A coming meetup whose slot the new schedule still has is kept as it is: its facilitator
+    and confirmation, a cancellation or a move (a moved meetup keeps the time it was moved
+    to), swap requests and chat prompts. It takes the new length unless it had a length of
+    its own. Only meetups whose slot the new schedule no longer has are dropped, with all
+    that hung on them (unless moved to a time that is now a slot: then it is that slot's
+    meetup). The revision changes, so nothing planned for the old schedule fires.
+
+    Returns the schedule with how many of the coming meetups were dropped and kept."""
     await require_lead(session, community, actor, "change the meetup schedule")
     cadence = schedule_input.cadence()  # validates; raises InvalidInput
     if not 5 <= schedule_input.duration_minutes <= 480:
@@ -137,6 +193,7 @@ async def set_schedule(
         raise InvalidInput("Reminders go before the meetup, not after.", field="reminder")
     cadence.next_after(now)  # a cadence that never comes round raises here
     schedule = await get_schedule(session, community)
+    old_duration = schedule.duration_minutes if schedule is not None else None
     if schedule is None:
         schedule = MeetupSchedule(community_id=community.id, revision=0)
         session.add(schedule)
@@ -154,9 +211,11 @@ async def set_schedule(
     schedule.created_by_id = schedule.created_by_id or actor.user_id
     schedule.updated_at = now
     schedule.revision = (schedule.revision or 0) + 1
-    await _drop_future_meetups(session, community, now)
+    dropped, kept = await _fit_meetups(
+        session, community, cadence, schedule_input.duration_minutes, old_duration, now
+    )
     await session.flush()
-    return schedule
+    return ScheduleChange(schedule, dropped=dropped, kept=kept)
 
 
 async def delete_schedule(
@@ -172,6 +231,8 @@ async def delete_schedule(
 
 
 async def _drop_future_meetups(session: AsyncSession, community: Community, now: datetime) -> None:
+    """With the schedule gone, no meetup is coming: drop them all (their notices, skips,
+    swap requests and chat prompts go with them, by the database's cascades)."""
     await session.execute(
         delete(Meetup).where(
             Meetup.community_id == community.id,
@@ -179,6 +240,65 @@ async def _drop_future_meetups(session: AsyncSession, community: Community, now:
             Meetup.status != MeetupStatus.HELD,
         )
     )
+
+
+def _slots_between(cadence: Cadence, first: datetime, last: datetime) -> set[datetime]:
+    """Every slot of `cadence` from `first` to `last`, both included."""
+    slots: set[datetime] = set()
+    after = first - timedelta(microseconds=1)
+    while after < last:
+        batch = cadence.occurrences(after, 16)
+        slots.update(batch)
+        after = batch[-1]
+    return slots
+
+
+async def _fit_meetups(
+    session: AsyncSession,
+    community: Community,
+    cadence: Cadence,
+    duration_minutes: int,
+    old_duration: int | None,
+    now: datetime,
+) -> tuple[int, int]:
+    """Fit the coming meetups (not yet started) to a changed schedule: keep those whose slot
+    `cadence` still has, drop the others. A meetup moved to what is now one of the slots
+    becomes that slot's meetup (it happens at that time, as planned). Meetups under way or
+    held are left alone.
+
+    Returns how many of the next `UPCOMING` meetups to start (those `/rota` was showing, as
+    far as they had rows) were dropped, and how many kept, for telling the lead; rows further
+    ahead were made ahead of time, and nobody has planned around them."""
+    coming = list(
+        await session.scalars(
+            select(Meetup)
+            .where(
+                Meetup.community_id == community.id,
+                Meetup.starts_at > now,
+                Meetup.status != MeetupStatus.HELD,
+            )
+            .order_by(Meetup.starts_at, Meetup.id)
+        )
+    )
+    if not coming:
+        return 0, 0
+    moments = [t for m in coming for t in (m.occurrence, m.starts_at)]
+    slots = _slots_between(cadence, min(moments), max(moments))
+    taken = {m.occurrence for m in coming if m.occurrence in slots}
+    for meetup in coming:
+        if meetup.occurrence not in slots and meetup.starts_at in slots - taken:
+            meetup.occurrence = meetup.starts_at
+            taken.add(meetup.starts_at)
+    gone = [m.id for m in coming if m.occurrence not in slots]
+    for meetup in coming:
+        own_length = old_duration is not None and meetup.duration_minutes != old_duration
+        if meetup.occurrence in slots and not own_length:
+            meetup.duration_minutes = duration_minutes
+    shown = [m for m in coming if m.status == MeetupStatus.PLANNED][:UPCOMING]
+    dropped = sum(1 for m in shown if m.id in gone)
+    if gone:
+        await session.execute(delete(Meetup).where(Meetup.id.in_(gone)))
+    return dropped, len(shown) - dropped
 
 
 async def upcoming_meetups(
@@ -571,11 +691,24 @@ async def request_swap(
         )
     if other_user_id == actor.user_id:
         raise InvalidInput("Pick someone other than yourself to swap with.")
+    asked_already = await session.scalar(
+        select(SwapRequest.id).where(
+            SwapRequest.meetup_id == turn.meetup_id,
+            SwapRequest.from_user_id == actor.user_id,
+            SwapRequest.to_user_id == other_user_id,
+            SwapRequest.status == SwapStatus.PENDING,
+        )
+    )
+    if asked_already is not None:
+        raise Conflict(
+            f"You've already asked <@{other_user_id}> about this meetup and they haven't "
+            "answered yet. Give them a little time, or ask someone else as well."
+        )
     swap = SwapRequest(
         meetup_id=turn.meetup_id,
         from_user_id=actor.user_id,
         to_user_id=other_user_id,
-        status="pending",
+        status=SwapStatus.PENDING,
         created_at=now,
     )
     session.add(swap)
@@ -583,22 +716,83 @@ async def request_swap(
     return swap
 
 
-async def answer_swap(
-    session: AsyncSession, actor: Actor, swap_id: int, accept: bool, now: datetime
-) -> tuple[SwapRequest, Meetup]:
-    swap = await session.get(SwapRequest, swap_id)
+async def _swap_of_team(
+    session: AsyncSession, actor: Actor, swap_id: int
+) -> tuple[SwapRequest, Meetup, Community]:
+    # Locked, so a withdrawal and an answer clicked at the same moment can't both win.
+    swap = await session.get(SwapRequest, swap_id, with_for_update=True)
     meetup = await session.get(Meetup, swap.meetup_id) if swap else None
     community = await session.get(Community, meetup.community_id) if meetup else None
     if swap is None or meetup is None or community is None or community.team_id != actor.team_id:
         raise NotFound("That swap request is no longer around.")
+    return swap, meetup, community
+
+
+async def _swap_end(
+    session: AsyncSession,
+    community: Community,
+    swap: SwapRequest,
+    meetup: Meetup,
+    *,
+    moved_meetup_id: int | None = None,
+) -> tuple[SwapEnd, str | None] | None:
+    """Why a pending swap no longer makes sense (and who has the meetup, if someone else
+    took it), or None while it still does: the meetup is on, nobody else has taken it, and
+    the requester is still in the rota and has not passed it on. Being away does not end
+    it: that is exactly when someone else taking the turn helps."""
+    if meetup.status == MeetupStatus.CANCELLED:
+        return SwapEnd.MEETUP_CANCELLED, None
+    if meetup.id == moved_meetup_id:
+        return SwapEnd.MEETUP_MOVED, None
+    if meetup.facilitator_id not in (None, swap.from_user_id):
+        return SwapEnd.TAKEN, meetup.facilitator_id
+    if (meetup.id, swap.from_user_id) in await _skips(session, [meetup.id]):
+        return SwapEnd.NOT_THEIR_TURN, None
+    if swap.from_user_id not in {m.user_id for m in await members(session, community)}:
+        return SwapEnd.NOT_THEIR_TURN, None
+    return None
+
+
+def _no_longer_text(swap: SwapRequest, end: SwapEnd, facilitator_id: str | None) -> str:
+    """Said to the person asked when they answer a request that stopped making sense."""
+    asker = f"<@{swap.from_user_id}>"
+    why = {
+        SwapEnd.MEETUP_CANCELLED: "that meetup was cancelled",
+        SwapEnd.MEETUP_MOVED: "that meetup was moved",
+        SwapEnd.SCHEDULE_CHANGED: "the meetup schedule changed",
+        SwapEnd.TAKEN: f"<@{facilitator_id}> is facilitating it now",
+        SwapEnd.NOT_THEIR_TURN: f"it isn't {asker}'s turn any more",
+    }[end]
+    return f"{asker}'s request is called off: {why}. There's nothing for you to do."
+
+
+async def answer_swap(
+    session: AsyncSession, actor: Actor, swap_id: int, accept: bool, now: datetime
+) -> tuple[SwapRequest, Meetup]:
+    swap, meetup, community = await _swap_of_team(session, actor, swap_id)
     if swap.to_user_id != actor.user_id:
         raise NotAllowed("Only the person asked can answer this swap.")
-    if swap.status != "pending":
+    if swap.status == SwapStatus.CANCELLED:
+        end = await _swap_end(session, community, swap, meetup)
+        if end is not None:
+            raise Conflict(_no_longer_text(swap, *end))
+        if meetup.starts_at != meetup.occurrence:
+            raise Conflict(
+                "This swap request isn't open any more: it was withdrawn, or called off when "
+                "the meetup moved. Nothing has changed, and there's nothing for you to do."
+            )
+        raise Conflict(
+            "This swap request was withdrawn, so there's nothing to answer and nothing has "
+            f"changed: the meetup is still <@{swap.from_user_id}>'s. Thanks anyway!"
+        )
+    if swap.status != SwapStatus.PENDING:
         raise Conflict(f"That swap was already {swap.status}.")
-    if meetup.status != MeetupStatus.PLANNED or meetup.starts_at <= now:
-        swap.status = "cancelled"
-        raise Conflict("That meetup has already happened or was cancelled.")
-    swap.status = "accepted" if accept else "declined"
+    if meetup.status == MeetupStatus.HELD or meetup.starts_at <= now:
+        raise Conflict("That meetup has already happened.")
+    end = await _swap_end(session, community, swap, meetup)
+    if end is not None:
+        raise Conflict(_no_longer_text(swap, *end))
+    swap.status = SwapStatus.ACCEPTED if accept else SwapStatus.DECLINED
     swap.decided_at = now
     if accept:
         await _add_member(session, community, actor.user_id, now)
@@ -606,6 +800,101 @@ async def answer_swap(
         meetup.confirmed_at = now
     await session.flush()
     return swap, meetup
+
+
+async def withdraw_swap(
+    session: AsyncSession, actor: Actor, swap_id: int, now: datetime
+) -> tuple[SwapRequest, Meetup]:
+    """The person who asked (or a lead) takes back a request nobody has answered yet."""
+    swap, meetup, community = await _swap_of_team(session, actor, swap_id)
+    if swap.from_user_id != actor.user_id and not await is_lead(session, community, actor):
+        raise NotAllowed(
+            f"Only <@{swap.from_user_id}>, who asked for this swap, or one of the community's "
+            "leads can withdraw it."
+        )
+    asked = f"<@{swap.to_user_id}>"
+    if swap.status == SwapStatus.ACCEPTED:
+        raise Conflict(
+            f"{asked} has already accepted, so the meetup is theirs now. If that needs to "
+            f"change, {asked} can pass it on with `/rota skip`."
+        )
+    if swap.status == SwapStatus.DECLINED:
+        raise Conflict(f"{asked} has already declined, so there's nothing to withdraw.")
+    if swap.status == SwapStatus.CANCELLED:
+        raise Conflict("This request was already withdrawn or called off. Nothing else to do!")
+    swap.status = SwapStatus.CANCELLED
+    swap.decided_at = now
+    await session.flush()
+    return swap, meetup
+
+
+async def pending_swaps(session: AsyncSession, community: Community) -> list[PendingSwap]:
+    """The community's swap requests still waiting for an answer, oldest first."""
+    rows = await session.execute(
+        select(SwapRequest, Meetup.starts_at)
+        .join(Meetup, Meetup.id == SwapRequest.meetup_id)
+        .where(Meetup.community_id == community.id, SwapRequest.status == SwapStatus.PENDING)
+        .order_by(SwapRequest.created_at, SwapRequest.id)
+    )
+    return [
+        PendingSwap(swap.id, swap.meetup_id, swap.from_user_id, swap.to_user_id, starts_at)
+        for swap, starts_at in rows
+    ]
+
+
+async def call_off_swaps(
+    session: AsyncSession,
+    community: Community,
+    now: datetime,
+    *,
+    moved_meetup_id: int | None = None,
+    pending_before: Sequence[PendingSwap] = (),
+) -> list[CalledOff]:
+    """Cancel the pending swap requests that a change just made pointless, so both people
+    can be told; call after anything that changes a meetup or whose turn it is.
+
+    `moved_meetup_id` names a meetup just moved: its requests are called off, since the
+    person asked said nothing about the new time. `pending_before` (from `pending_swaps`
+    before a schedule change) finds requests that went with the meetups the change dropped.
+    Requests for meetups already under way or held are left alone: too late to matter.
+    """
+    called: list[CalledOff] = []
+    rows = await session.execute(
+        select(SwapRequest, Meetup)
+        .join(Meetup, Meetup.id == SwapRequest.meetup_id)
+        .where(
+            Meetup.community_id == community.id,
+            SwapRequest.status == SwapStatus.PENDING,
+            Meetup.status != MeetupStatus.HELD,
+            Meetup.starts_at > now,
+        )
+        .order_by(SwapRequest.created_at, SwapRequest.id)
+    )
+    for swap, meetup in rows:
+        end = await _swap_end(session, community, swap, meetup, moved_meetup_id=moved_meetup_id)
+        if end is None:
+            continue
+        swap.status = SwapStatus.CANCELLED
+        swap.decided_at = now
+        pending = PendingSwap(
+            swap.id, meetup.id, swap.from_user_id, swap.to_user_id, meetup.starts_at
+        )
+        called.append(CalledOff(pending, *end))
+    if pending_before:
+        still_there = set(
+            await session.scalars(
+                select(SwapRequest.id).where(
+                    SwapRequest.id.in_([p.swap_id for p in pending_before])
+                )
+            )
+        )
+        called.extend(
+            CalledOff(p, SwapEnd.SCHEDULE_CHANGED)
+            for p in pending_before
+            if p.swap_id not in still_there and p.starts_at > now
+        )
+    await session.flush()
+    return called
 
 
 async def mark_held(

@@ -3,9 +3,21 @@
 Before each meetup the facilitator gets a reminder, on the day the channel hears who is
 facilitating (and, when nobody has confirmed, the next person is asked to step in), and once
 it has taken place the turn moves on. Every one of these is worked out from current rows
-(meetups of a schedule that still exists), keyed by the meetup, the schedule's revision and
-the meetup's start, so nothing fires from a deleted schedule, an older revision or a time the
+(meetups of a schedule that still exists), planned under the schedule's revision and the
+meetup's start, so nothing fires from a deleted schedule, an older revision or a time the
 meetup was moved away from. What was sent is kept in `RotaNotice`, so each goes out once.
+
+A changed schedule keeps the coming meetups that still fit it (see `rota.set_schedule`), and
+what was sent about them stands: a notice belongs to the meetup and its start, not to the
+revision. A facilitator already reminded about Tuesday's meetup is not reminded again because
+a lead moved the reminder to a day ahead (or changed the length, the format or the
+announcement): they know it is theirs and when, the channel is told the schedule changed,
+and what is still to come (the announcement on the day, the chat's start) follows the new
+schedule. A schedule change never moves a meetup it keeps; only a meetup whose start changes
+(moved by a lead) is reminded about afresh, since its facilitator needs the new time. A
+reminder not yet sent goes out at the new reminder time, or at once when that has already
+passed, as long as the meetup has not started. Meetups the change dropped are gone, with
+their notices, so nothing planned for them fires.
 """
 
 from __future__ import annotations
@@ -23,6 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.errors import DomainError
 from bot.services import actions, rota
 from bot.services import community as community_service
+from bot.services.health_check import MINUTES_SOURCE as HEALTH_CHECK_MINUTES
 from bot.services.lean_coffee_types import LeanCoffeeMinutes
 from bot.services.meetup import MINUTES_SOURCE as MEETUP_MINUTES
 from bot.services.meetup import MeetupMinutes
@@ -40,6 +53,7 @@ from models.rota_reminders import RotaNotice, RotaOverload
 
 logger = logging.getLogger(__name__)
 
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MINUTES_PER_DAY = 24 * 60
 RETRY_FIRST_SECONDS = 15  # after a failed attempt; doubling up to…
 RETRY_MAX_SECONDS = 10 * 60
@@ -81,18 +95,30 @@ class DueJob:
     due_at: datetime
     attempt: int = 0
     notice_id: int | None = None  # overload notices, which exist before they are due
+    meetup_created_at: datetime | None = None  # tells a meetup from one reusing its id
 
     @property
     def claim_key(self) -> str:
-        """What is claimed (with the attempt number as the occurrence)."""
+        """What is claimed (with the attempt number as the occurrence): the message about
+        this meetup at this start, whichever revision planned it, so a firing planned before
+        a schedule change and one planned after can't both send it. The meetup's creation
+        time is part of it, as SQLite may give a dropped meetup's id to a new one."""
         if self.kind == JobKind.OVERLOAD:
             return f"rota.overload:{self.notice_id}"
         stamp = int(self.starts_at.timestamp())
-        return f"rota.{self.kind}:{self.meetup_id}:{self.revision}:{stamp}"
+        made = _microseconds(self.meetup_created_at)
+        return f"rota.{self.kind}:{self.meetup_id}:{made}:{stamp}"
 
     @property
     def key(self) -> str:
-        return f"{self.claim_key}:{self.attempt}"
+        """The scheduler's name for it: a new revision or attempt is a new timer."""
+        if self.kind == JobKind.OVERLOAD:
+            return f"{self.claim_key}:{self.attempt}"
+        return f"{self.claim_key}:r{self.revision}:{self.attempt}"
+
+
+def _microseconds(moment: datetime | None) -> int:
+    return (moment - EPOCH) // timedelta(microseconds=1) if moment is not None else 0
 
 
 @dataclass(frozen=True)
@@ -209,7 +235,11 @@ async def meetups_to_prepare(session: AsyncSession, now: datetime) -> list[Prepa
 
 async def due_jobs(session: AsyncSession) -> list[DueJob]:
     """Every reminder, announcement, step-in ask and turn advance still to do, for meetups of
-    schedules that exist now, plus overload notices not yet delivered."""
+    schedules that exist now, plus overload notices not yet delivered.
+
+    Due times come from the schedule as it is now (a changed reminder time moves what is
+    still to send); what was already done for the meetup at its current start is not
+    planned again, whatever revision it was sent under."""
     rows = (
         await session.execute(
             select(Meetup, MeetupSchedule)
@@ -249,6 +279,7 @@ async def due_jobs(session: AsyncSession) -> list[DueJob]:
                     meetup.starts_at,
                     due,
                     attempt,
+                    meetup_created_at=meetup.created_at,
                 )
             )
         jobs.append(
@@ -259,6 +290,7 @@ async def due_jobs(session: AsyncSession) -> list[DueJob]:
                 schedule.revision,
                 meetup.starts_at,
                 times.ends_at,
+                meetup_created_at=meetup.created_at,
             )
         )
     overloads = await session.execute(
@@ -285,11 +317,14 @@ async def due_jobs(session: AsyncSession) -> list[DueJob]:
 
 async def current(session: AsyncSession, job: DueJob) -> MeetupContext | None:
     """The meetup, schedule and community a job was planned for, if that is still what the
-    database says: None when the schedule was deleted or changed (another revision), or the
-    meetup was cancelled, held, moved or deleted."""
+    database says: None when the schedule was deleted or changed (another revision: the job
+    planned under the new one takes over), or the meetup was cancelled, held, moved or
+    deleted (a meetup the change dropped is gone, with its notices)."""
     meetup = await session.scalar(select(Meetup).where(Meetup.id == job.meetup_id))
     if meetup is None or meetup.community_id != job.community_id:
         return None
+    if job.meetup_created_at is not None and meetup.created_at != job.meetup_created_at:
+        return None  # another meetup, given the id of one that was dropped
     if meetup.status != MeetupStatus.PLANNED or meetup.starts_at != job.starts_at:
         return None
     schedule = await session.scalar(
@@ -520,9 +555,15 @@ async def handover_pack(session: AsyncSession, community: Community) -> Handover
 
 
 async def _last_minutes(session: AsyncSession, community: Community) -> LastMinutes | None:
+    """The channel's last meeting in short. Health checks are passed over: they are not a
+    meeting to pick up from, and the actions recorded after them are among the open ones."""
     row = await session.scalar(
         select(Minutes)
-        .where(Minutes.team_id == community.team_id, Minutes.channel_id == community.channel_id)
+        .where(
+            Minutes.team_id == community.team_id,
+            Minutes.channel_id == community.channel_id,
+            Minutes.source != HEALTH_CHECK_MINUTES,
+        )
         .order_by(Minutes.held_on.desc(), Minutes.id.desc())
         .limit(1)
     )

@@ -19,8 +19,10 @@ from bot.emulator.server import SlackEmulator
 from bot.ids import RotaAction
 from bot.services import community as community_service
 from bot.services import rota
+from bot.services import rota_reminders as reminder_service
 from bot.services.actor import Actor
 from bot.services.recurrence import Frequency
+from bot.services.scheduling import claim
 from bot.state import MeetupRef
 from models.lean_coffee import (
     LeanCoffeeSession,
@@ -463,8 +465,8 @@ async def test_a_changed_schedule_drops_what_was_planned_for_the_old_one(world: 
     assert any(j.key.startswith("rota.reminder:") for j in stale)
 
     # Same day and time, but a time-boxed chat, with the reminder a day ahead instead of two.
-    # (The meetups get new rows; on SQLite they may even reuse the old ids, so only the
-    # schedule's revision tells the old timers from the new.)
+    # (The meetups keep their rows, so only the schedule's revision tells the old timers from
+    # the new.)
     changed = replace(THURSDAYS, format=rota.MeetupFormat.CHAT, reminder_minutes_before=24 * 60)
     async with world.hearth.deps.sessionmaker.begin() as s:
         community = await community_service.get_community(s, TEAM, community_id)
@@ -485,6 +487,118 @@ async def test_a_changed_schedule_drops_what_was_planned_for_the_old_one(world: 
     assert "time-boxed chat" in reminder.readable_text
     await advance_to(world, ANNOUNCEMENT)
     assert len(reminders(world.slack, ALICE)) == 1
+
+
+async def test_nothing_fires_for_meetups_a_changed_schedule_dropped(world: World) -> None:
+    community_id = await set_up_rota(world)
+    await world.advance(timedelta(minutes=1))
+    stale = [j for j in await world.hearth.scheduler.planned() if j.key.startswith("rota.")]
+    async with world.hearth.deps.sessionmaker() as s:
+        dropped = set(await s.scalars(select(Meetup.id)))
+
+    # Fridays instead: every Thursday meetup goes (on SQLite the new ones may even get their
+    # ids), and what was planned for them does nothing, even if its timer still goes off.
+    fridays = replace(THURSDAYS, weekday=4)
+    async with world.hearth.deps.sessionmaker.begin() as s:
+        community = await community_service.get_community(s, TEAM, community_id)
+        change = await rota.set_schedule(
+            s, Actor(TEAM, ALICE), community, fridays, world.clock.now()
+        )
+        assert change.dropped == 5
+    await world.hearth.scheduler.changed()
+    async with world.hearth.deps.sessionmaker() as s:
+        occurrences = set(await s.scalars(select(Meetup.occurrence)))
+        assert await s.scalar(select(func.count()).select_from(RotaNotice)) == 0
+    assert all(moment.weekday() == 4 for moment in occurrences)
+    for job in stale:
+        await job.func(*job.args)
+    assert slack_posts(world.slack) == []
+    await advance_to(world, ENDS)  # past the Thursday's reminder, announcement and end
+    assert slack_posts(world.slack) == [ALICE]  # only Friday's reminder, two days ahead
+    [reminder] = reminders(world.slack, ALICE)
+    assert f"<!date^{int((FIRST + timedelta(days=1)).timestamp())}^" in reminder.all_text
+    async with world.hearth.deps.sessionmaker() as s:
+        assert dropped.isdisjoint(await s.scalars(select(Meetup.id).where(Meetup.status == "held")))
+
+
+async def test_a_meetup_moved_to_the_new_schedules_time_is_not_reminded_again(
+    world: World,
+) -> None:
+    community_id = await set_up_rota(world)
+    friday = FIRST + timedelta(days=1)
+    async with world.hearth.deps.sessionmaker.begin() as s:
+        community = await community_service.get_community(s, TEAM, community_id)
+        first = (await rota.plan(s, community, world.clock.now()))[0]
+        await rota.move_meetup(
+            s, Actor(TEAM, ALICE), community, first.meetup_id, friday, world.clock.now()
+        )
+    await world.hearth.scheduler.changed()
+    await advance_to(world, friday - timedelta(days=2))
+    [reminder] = reminders(world.slack, ALICE)
+    await world.slack.user(ALICE).click(reminder, "I'll facilitate")
+
+    # Fridays from now on: the moved meetup is this week's Friday meetup, still confirmed,
+    # and Alice, reminded already, is not reminded again.
+    async with world.hearth.deps.sessionmaker.begin() as s:
+        community = await community_service.get_community(s, TEAM, community_id)
+        fridays = replace(THURSDAYS, weekday=4)
+        change = await rota.set_schedule(
+            s, Actor(TEAM, ALICE), community, fridays, world.clock.now()
+        )
+        assert (change.dropped, change.kept) == (4, 1)
+        turn = (await rota.plan(s, community, world.clock.now()))[0]
+        assert (turn.meetup_id, turn.starts_at, turn.confirmed) == (first.meetup_id, friday, True)
+    await world.hearth.scheduler.changed()
+    await advance_to(world, friday - timedelta(hours=1))
+    [note] = announcements(world.slack)
+    assert "@alice is facilitating" in note.readable_text
+    await advance_to(world, friday + timedelta(hours=1))
+    assert len(reminders(world.slack, ALICE)) == 1
+
+
+async def test_a_reminder_being_sent_as_the_schedule_changes_is_not_sent_again(
+    world: World,
+) -> None:
+    community_id = await set_up_rota(world)
+    await advance_to(world, REMINDER - timedelta(minutes=1))
+    [job] = [
+        j.args[1]
+        for j in await world.hearth.scheduler.planned()
+        if j.key.startswith("rota.reminder:") and j.args[1].starts_at == FIRST
+    ]
+    # Another process took it a moment ago and is still posting it.
+    async with world.hearth.deps.sessionmaker.begin() as s:
+        assert await claim(s, job.claim_key, "0", world.clock.now())
+        await reminder_service.open_notice(s, job, world.clock.now())
+
+    async with world.hearth.deps.sessionmaker.begin() as s:
+        community = await community_service.get_community(s, TEAM, community_id)
+        later = replace(THURSDAYS, announce_minutes_before=30)
+        await rota.set_schedule(s, Actor(TEAM, ALICE), community, later, world.clock.now())
+    await world.hearth.scheduler.changed()
+    await advance_to(world, REMINDER)
+    assert reminders(world.slack, ALICE) == []
+
+
+async def test_a_schedule_deleted_and_set_again_reminds_afresh(world: World) -> None:
+    """The new meetups may get the old ones' ids (SQLite reuses them), at the same times and
+    under the same revision: they are new meetups all the same, and reminded about."""
+    community_id = await set_up_rota(world)
+    await advance_to(world, REMINDER)
+    assert len(reminders(world.slack, ALICE)) == 1
+    async with world.hearth.deps.sessionmaker.begin() as s:
+        community = await community_service.get_community(s, TEAM, community_id)
+        await rota.delete_schedule(s, Actor(TEAM, ALICE), community, world.clock.now())
+    await world.advance(timedelta(minutes=1))
+    async with world.hearth.deps.sessionmaker.begin() as s:
+        community = await community_service.get_community(s, TEAM, community_id)
+        change = await rota.set_schedule(
+            s, Actor(TEAM, ALICE), community, THURSDAYS, world.clock.now()
+        )
+        assert change.schedule.revision == 1
+    await world.hearth.scheduler.changed()
+    await world.advance(timedelta(0))
+    assert len(reminders(world.slack, ALICE)) == 2
 
 
 # --- Slack failures -----------------------------------------------------------------------

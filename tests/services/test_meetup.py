@@ -246,3 +246,125 @@ async def test_takeaways_added_while_running_are_in_the_minutes_at_the_close(
         assert after is not None and [t.text for t in after.takeaways][-1] == "One more"
         stored = await service.stored_minutes(session, TEAM, meetup_id)
     assert [t.text for t in stored.takeaways] == ["Keep it short", "Write the template", "One more"]
+
+
+# --- reading the threads back at the close ---------------------------------------------------
+
+
+def _reply(ts: str, author: str, text: str) -> service.HeardReply:
+    return service.HeardReply(message_ts=ts, author_id=author, text=text)
+
+
+def test_a_slack_timestamp_is_compared_to_the_close_exactly() -> None:
+    moment = datetime(2026, 11, 23, 10, 0, 0, 500, tzinfo=UTC)
+    at = f"{int(moment.timestamp())}.000500"
+    assert service.posted_by(at, moment)
+    assert service.posted_by(f"{int(moment.timestamp())}.0004", moment)
+    assert not service.posted_by(f"{int(moment.timestamp())}.000501", moment)
+    assert not service.posted_by(f"{int(moment.timestamp()) + 1}", moment)
+
+
+async def test_missed_replies_are_recorded_once_by_the_live_rules(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    closes_at = NOW + timedelta(minutes=30)
+    before, after = closes_at.timestamp() - 60, closes_at.timestamp() + 1
+    async with sessionmaker.begin() as session:
+        meetup_id = await _start(session, prompts=("Only",))
+        prompt = (await service.prompts_of(session, meetup_id))[0]
+        await service.set_prompt_ts(session, prompt.id, f"{NOW.timestamp():.6f}")
+        assert await service.record_reply(
+            session, TEAM, CHANNEL, prompt.message_ts or "", f"{before:.6f}", "UBOB", "Heard", NOW
+        )
+    read_back = [
+        _reply(f"{before:.6f}", "UBOB", "Heard"),  # heard live already
+        _reply(f"{before + 1:.6f}", "UCAROL", "Missed"),
+        _reply(f"{before + 2:.6f}", "UCAROL", "(OTR) missed and private"),
+        _reply(f"{after:.6f}", "UBOB", "After the close"),
+    ]
+    async with sessionmaker.begin() as session:
+        added = await service.record_missed_replies(
+            session, TEAM, meetup_id, prompt.id, read_back, closes_at, closes_at
+        )
+    assert added == 2
+    async with sessionmaker.begin() as session:  # a second pass (another process) adds nothing
+        assert (
+            await service.record_missed_replies(
+                session, TEAM, meetup_id, prompt.id, read_back, closes_at, closes_at
+            )
+            == 0
+        )
+    async with sessionmaker.begin() as session:
+        minutes = await service.end(session, TEAM, meetup_id, closes_at)
+    assert [(a.user_id, a.replies) for a in minutes.airtime] == [("UCAROL", 2), ("UBOB", 1)]
+    assert [r.text for r in minutes.prompts[0].replies] == ["Heard", "Missed"]
+    assert minutes.prompts[0].off_record == 1
+    assert not minutes.replies_may_be_missing
+    async with sessionmaker.begin() as session:  # once closed, nothing more goes in
+        late = [_reply(f"{before + 3:.6f}", "UBOB", "Too late")]
+        assert (
+            await service.record_missed_replies(
+                session, TEAM, meetup_id, prompt.id, late, closes_at, closes_at
+            )
+            is None
+        )
+
+
+async def test_only_a_due_close_of_a_running_meetup_is_read_back_for(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    async with sessionmaker.begin() as session:
+        meetup_id = await _start(session, length_minutes=30)
+        due = {d.timer_id: d for d in await service.due_timers(session)}
+        kinds = {t.id: t.kind for t in await session.scalars(select(ChatMeetupTimer))}
+    close = next(i for i, kind in kinds.items() if kind == TimerKind.CLOSE)
+    release = next(i for i, kind in kinds.items() if kind == TimerKind.RELEASE)
+    at_end = due[close].due_at
+    async with sessionmaker() as session:
+        assert await service.closing_meetup(session, TEAM, close, at_end) == meetup_id
+        assert await service.closing_meetup(session, TEAM, close, NOW) is None  # not yet
+        assert await service.closing_meetup(session, TEAM, release, at_end) is None
+        assert await service.closing_meetup(session, "T2", close, at_end) is None
+    async with sessionmaker.begin() as session:
+        await service.end(session, TEAM, meetup_id, NOW, replies_may_be_missing=True)
+        assert (await service.stored_minutes(session, TEAM, meetup_id)).replies_may_be_missing
+    async with sessionmaker() as session:
+        assert await service.closing_meetup(session, TEAM, close, at_end) is None
+
+
+async def test_an_edited_or_deleted_reply_is_followed_while_the_meetup_runs(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    async with sessionmaker.begin() as session:
+        meetup_id = await _start(session, prompts=("Only",))
+        prompt = (await service.prompts_of(session, meetup_id))[0]
+        await service.set_prompt_ts(session, prompt.id, "100.1")
+        await service.record_reply(session, TEAM, CHANNEL, "100.1", "101.1", "UBOB", "Tpyo", NOW)
+        await service.record_reply(session, TEAM, CHANNEL, "100.1", "102.1", "UBOB", "Oops", NOW)
+        await service.record_anonymous(session, TEAM, meetup_id, prompt.id, "103.1", "Anon", NOW)
+    async with sessionmaker.begin() as session:
+        assert await service.edit_reply(
+            session, TEAM, CHANNEL, "100.1", _reply("101.1", "UBOB", "Typo fixed"), NOW
+        )
+        # Someone else can't take over a reply, nor an anonymous post.
+        assert not await service.edit_reply(
+            session, TEAM, CHANNEL, "100.1", _reply("103.1", "UCAROL", "Mine now"), NOW
+        )
+        # An edit of a reply never heard records it as it now reads.
+        assert await service.edit_reply(
+            session, TEAM, CHANNEL, "100.1", _reply("104.1", "UCAROL", "(off the record) x"), NOW
+        )
+        assert await service.remove_reply(session, TEAM, CHANNEL, "102.1")
+        assert not await service.remove_reply(session, TEAM, "C2", "101.1")
+    async with sessionmaker.begin() as session:
+        minutes = await service.end(session, TEAM, meetup_id, NOW)
+    assert [(r.author_id, r.text) for r in minutes.prompts[0].replies] == [
+        ("UBOB", "Typo fixed"),
+        (None, "Anon"),
+    ]
+    assert minutes.prompts[0].off_record == 1
+    async with sessionmaker.begin() as session:  # after the close, the minutes stay as written
+        assert not await service.remove_reply(session, TEAM, CHANNEL, "101.1")
+        assert not await service.edit_reply(
+            session, TEAM, CHANNEL, "100.1", _reply("101.1", "UBOB", "Rewritten"), NOW
+        )

@@ -124,8 +124,13 @@ async def test_a_new_schedule_is_prepared_at_once_and_then_plans_every_message(
     }
     assert {j.revision for j in jobs.values()} == {1}
     reminder = jobs[JobKind.REMINDER]
-    assert reminder.claim_key == (f"rota.reminder:{reminder.meetup_id}:1:{int(FIRST.timestamp())}")
-    assert reminder.key == reminder.claim_key + ":0"
+    async with sessionmaker() as s:
+        meetup = await s.get(Meetup, reminder.meetup_id)
+        assert meetup is not None and reminder.meetup_created_at == meetup.created_at
+    made = int(NOW.timestamp()) * 1_000_000  # the meetup's row was made at NOW
+    stamp = int(FIRST.timestamp())
+    assert reminder.claim_key == f"rota.reminder:{reminder.meetup_id}:{made}:{stamp}"
+    assert reminder.key == reminder.claim_key + ":r1:0"
 
 
 async def test_meetups_missed_while_down_are_prepared_as_of_when_they_were_due(
@@ -172,13 +177,23 @@ async def test_only_current_rows_plan_anything(sessionmaker: Maker) -> None:
         await rota.cancel_meetup(s, LEAD, community, old[JobKind.REMINDER].meetup_id, NOW)
     assert await jobs_for(sessionmaker, FIRST) == {}
 
-    # A changed schedule: the old jobs are no longer current; the new revision's are.
+    # A changed schedule (the reminder a day ahead): the old jobs are no longer current; the
+    # new revision's are, for the same meetup and message. The cancellation is kept.
+    second = FIRST + timedelta(days=7)
+    old = await jobs_for(sessionmaker, second)
     async with sessionmaker.begin() as s:
         community = await community_service.get_community(s, TEAM, community_id)
-        await rota.set_schedule(s, LEAD, community, TUESDAYS, NOW)
+        day_ahead = rota.ScheduleInput(**{**TUESDAYS.__dict__, "reminder_minutes_before": 1440})
+        await rota.set_schedule(s, LEAD, community, day_ahead, NOW)
     await prepare(sessionmaker)
-    new = await jobs_for(sessionmaker, FIRST)
+    assert await jobs_for(sessionmaker, FIRST) == {}
+    new = await jobs_for(sessionmaker, second)
     assert {j.revision for j in new.values()} == {2}
+    assert new[JobKind.REMINDER].due_at == second - timedelta(days=1)
+    assert new[JobKind.REMINDER].meetup_id == old[JobKind.REMINDER].meetup_id
+    # One message, whichever revision planned it: both can't claim it.
+    assert new[JobKind.REMINDER].claim_key == old[JobKind.REMINDER].claim_key
+    assert new[JobKind.REMINDER].key != old[JobKind.REMINDER].key
     async with sessionmaker() as s:
         assert await reminders.current(s, old[JobKind.REMINDER]) is None
         assert await reminders.current(s, new[JobKind.REMINDER]) is not None

@@ -231,3 +231,31 @@ def test_the_minutes_notification_text_is_escaped() -> None:
         prompts=(),
     )
     assert blocks.minutes_text(minutes) == "Minutes: Chat meetup: &lt;!here&gt; &amp; co"
+
+
+def test_minutes_say_when_replies_may_be_missing() -> None:
+    minutes = MeetupMinutes(
+        meetup_id=7,
+        channel_id="C1",
+        title="Chat meetup: x",
+        held_on=date(2026, 11, 23),
+        started_at=NOW,
+        ended_at=NOW,
+        facilitator_id="U1",
+        participant_ids=("U1",),
+        airtime=(),
+        anonymous_replies=0,
+        prompts=(MinutesPrompt(text="x", replies=(), off_record=0),),
+    )
+    complete = [[b.to_dict() for b in m] for m in blocks.minutes_messages(minutes)]
+    assert "may be missing" not in str(complete)
+
+    missing = minutes.model_copy(update={"replies_may_be_missing": True})
+    messages = [[b.to_dict() for b in m] for m in blocks.minutes_messages(missing)]
+    assert "A few replies may be missing" in str(messages[0])
+    assert "Add takeaways and actions" in str(messages[0])
+    assert all(validate_message(blocks.minutes_text(missing), m) == [] for m in messages)
+    # Minutes stored before the note existed read as complete.
+    body = minutes.model_dump(mode="json")
+    del body["replies_may_be_missing"]
+    assert not MeetupMinutes.model_validate(body).replies_may_be_missing

@@ -24,17 +24,30 @@ from bot.blocks.rota import (
     period_text,
     schedule_blocks,
     schedule_modal,
+    schedule_set_text,
     span_text,
     stats_blocks,
+    swap_asked_blocks,
+    swap_called_off_text,
     swap_modal,
     swap_request_blocks,
+    swap_withdrawn_request_blocks,
+    swap_withdrawn_text,
     when,
 )
 from bot.emulator.blockkit import validate_message, validate_view
 from bot.ids import RotaAction, RotaBlock, RotaView, input_action_id
 from bot.services.recurrence import Frequency
-from bot.services.rota import FacilitationStat, MeetupFormat, ScheduleInput, Turn
-from bot.state import CommunityRef, MeetupRef, RotaModal, SwapRef
+from bot.services.rota import (
+    CalledOff,
+    FacilitationStat,
+    MeetupFormat,
+    PendingSwap,
+    ScheduleInput,
+    SwapEnd,
+    Turn,
+)
+from bot.state import CommunityRef, MeetupRef, RotaModal, SwapAskedRef, SwapRef
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 SUMMARY = ScheduleSummary(
@@ -266,6 +279,73 @@ def test_swap_request_carries_the_swap() -> None:
     assert "<#C1>" in dumps(message) and "<@UA>" in dumps(message)
 
 
+def test_the_note_to_the_requester_can_withdraw_the_request() -> None:
+    ref = SwapAskedRef(w=42, ch="D0CAROL", ts="1795428000.000100")
+    message = as_message(swap_asked_blocks(ref, "UC", NOW))
+    assert "I've asked <@UC> by direct message" in dumps(message)
+    found = buttons(message["blocks"])
+    assert list(found) == ["Withdraw the request"]
+    assert found["Withdraw the request"]["action_id"] == RotaAction.WITHDRAW_SWAP
+    assert SwapAskedRef.decode(found["Withdraw the request"]["value"]) == ref
+    # Without a DM to redraw (it could not be sent) the button still withdraws.
+    bare = as_message(swap_asked_blocks(SwapAskedRef(w=7), "UC", NOW))
+    decoded = SwapAskedRef.decode(buttons(bare["blocks"])["Withdraw the request"]["value"])
+    assert (decoded.w, decoded.ch, decoded.ts) == (7, None, None)
+
+
+def test_a_withdrawn_request_is_redrawn_without_its_buttons() -> None:
+    mine = as_message(swap_withdrawn_request_blocks("UA", "UA", "C1", NOW))
+    assert buttons(mine["blocks"]) == {}
+    text = dumps(mine)
+    assert "<@UA> withdrew this request" in text and "<#C1>" in text
+    assert "nothing for you to do" in text
+    by_lead = dumps(as_message(swap_withdrawn_request_blocks("UA", "ULEAD", "C1", NOW)))
+    assert "<@ULEAD> (a community lead) withdrew this request: <@UA> had asked" in by_lead
+
+
+def test_withdrawn_words_for_each_person() -> None:
+    own = swap_withdrawn_text("UA", "UC", NOW, viewer_id="UA", by_id="UA")
+    assert own.startswith("You withdrew your request to <@UC>") and "still yours" in own
+    told = swap_withdrawn_text("UA", "UC", NOW, viewer_id="UA", by_id="ULEAD")
+    assert told.startswith("<@ULEAD> withdrew your request to <@UC>")
+    lead = swap_withdrawn_text("UA", "UC", NOW, viewer_id="ULEAD", by_id="ULEAD")
+    assert lead.startswith("You withdrew <@UA>'s request to <@UC>") and "<@UA>'s." in lead
+
+
+@pytest.mark.parametrize(
+    ("reason", "asker_says", "asked_says"),
+    [
+        (SwapEnd.MEETUP_CANCELLED, "that meetup was cancelled", "that meetup was cancelled"),
+        (SwapEnd.SCHEDULE_CHANGED, "no longer on the schedule", "no longer on the schedule"),
+        (SwapEnd.TAKEN, "<@UD> is facilitating it now", "<@UD> is facilitating it now"),
+        (SwapEnd.NOT_THEIR_TURN, "it isn't your turn any more", "isn't <@UA>'s turn any more"),
+    ],
+)
+def test_called_off_words_say_why_to_both_people(
+    reason: SwapEnd, asker_says: str, asked_says: str
+) -> None:
+    off = CalledOff(
+        PendingSwap(1, 10, "UA", "UC", NOW), reason, "UD" if reason == "taken" else None
+    )
+    asker = swap_called_off_text(off, "C1", for_asker=True)
+    asked = swap_called_off_text(off, "C1", for_asker=False)
+    assert asker.startswith("Your request to <@UC> to take the meetup on <!date^1795428000^")
+    assert asker_says in asker and "I've let them know" in asker
+    assert asked.startswith("<@UA>'s request that you facilitate the meetup in <#C1>")
+    assert asked_says in asked and "nothing for you to do" in asked
+
+
+def test_called_off_by_a_move_gives_both_times() -> None:
+    later = NOW + timedelta(days=2)
+    off = CalledOff(PendingSwap(1, 10, "UA", "UC", later), SwapEnd.MEETUP_MOVED)
+    asker = swap_called_off_text(off, "C1", for_asker=True, was_at=NOW)
+    asked = swap_called_off_text(off, "C1", for_asker=False, was_at=NOW)
+    for text in (asker, asked):
+        assert text.index("<!date^1795428000^") < text.index("<!date^1795600800^"), text
+        assert "the meetup moved to" in text
+    assert "ask them again with `/rota swap`" in asker
+
+
 # --- stats, help, words ------------------------------------------------------------------------
 
 
@@ -287,6 +367,8 @@ def test_help_is_valid_and_covers_every_command() -> None:
         assert command in text
     for command in ("/rota schedule", "/rota add", "/rota remove", "/rota lead", "/rota help"):
         assert command in text
+    assert "/rota lead remove @alex" in text and "/rota lead remove me" in text
+    assert "*Withdraw the request*" in text
 
 
 @pytest.mark.parametrize(
@@ -311,3 +393,25 @@ def test_small_words() -> None:
         "UA", "UA", date(2026, 12, 1), date(2026, 12, 2)
     )
     assert "<@UB> is away" in away_text("UB", "UA", date(2026, 12, 1), date(2026, 12, 1))
+
+
+@pytest.mark.parametrize(
+    ("dropped", "kept", "words"),
+    [
+        (0, 5, None),
+        (1, 4, "1 coming meetup no longer fits the new schedule and was removed; confirmations"),
+        (2, 3, "2 coming meetups no longer fit the new schedule and were removed; confirmations"),
+        (1, 0, "The coming meetup no longer fits the new schedule and was removed."),
+        (5, 0, "The 5 coming meetups no longer fit the new schedule and were removed."),
+    ],
+)
+def test_a_schedule_change_says_what_became_of_the_coming_meetups(
+    dropped: int, kept: int, words: str | None
+) -> None:
+    text = schedule_set_text("UL", SUMMARY, NOW, changed=True, dropped=dropped, kept=kept)
+    assert text.startswith("<@UL> changed the meetup schedule: we meet every Tuesday")
+    if words is None:
+        assert "no longer" not in text
+    else:
+        assert words in text
+        assert ("for the others are kept" in text) == (kept > 0)

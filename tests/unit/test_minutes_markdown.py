@@ -12,6 +12,10 @@ from bot.services.lean_coffee_types import (
     MinutesTakeaway,
     MinutesTopic,
 )
+from bot.services.meetup import Airtime, MeetupMinutes
+from bot.services.meetup import MinutesPrompt as MeetupPrompt
+from bot.services.meetup import MinutesReply as MeetupReply
+from bot.services.meetup import MinutesTakeaway as MeetupTakeaway
 from bot.services.minutes import MinutesEntry, StoredMinutes
 from bot.services.minutes_export import (
     escape_markdown,
@@ -125,13 +129,13 @@ def test_the_whole_file() -> None:
 
 
 def test_unknown_formats_get_a_summary() -> None:
-    entry = MinutesEntry(7, "meetup", "Meetup", "C1", "Chat [1]", DAY, "UALICE", 0, ())
+    entry = MinutesEntry(7, "retro", "Retro", "C1", "Retro [1]", DAY, "UALICE", 0, ())
     stored = StoredMinutes(entry, {"anything": True})
 
     text = minutes_markdown("practice", [stored], {}, DAY)
 
     assert "1 set of minutes" in text
-    assert "## Chat \\[1\\] · Meetup · Mon 16 Nov 2026" in text
+    assert "## Retro \\[1\\] · Retro · Mon 16 Nov 2026" in text
     assert "- Facilitated by @UALICE" in text
 
 
@@ -149,3 +153,50 @@ def test_filename_and_people() -> None:
     assert export_filename("Content Design!", DAY) == "hearth-minutes-content-design-2026-11-16.md"
     assert export_filename("", DAY) == "hearth-minutes-channel-2026-11-16.md"
     assert people_in([lean_coffee("A")]) == ["UALICE", "UBOB", "UCAROL"]
+
+
+def test_a_meetup_is_written_in_full_without_what_was_off_the_record() -> None:
+    body = MeetupMinutes(
+        meetup_id=3,
+        channel_id="C1",
+        title="Chat meetup: What surprised you?",
+        held_on=DAY,
+        started_at=datetime(2026, 11, 16, 12, 0, tzinfo=UTC),
+        ended_at=datetime(2026, 11, 16, 12, 30, tzinfo=UTC),
+        facilitator_id="UALICE",
+        participant_ids=("UALICE", "UBOB", "UCAROL"),
+        airtime=(Airtime(user_id="UBOB", replies=2), Airtime(user_id="UCAROL", replies=1)),
+        anonymous_replies=1,
+        prompts=(
+            MeetupPrompt(
+                text="What *surprised* you?",
+                replies=(
+                    MeetupReply(author_id="UBOB", text="# Style guides\nare read"),
+                    MeetupReply(author_id=None, text="Nobody reads the wiki"),
+                ),
+                off_record=1,
+            ),
+            MeetupPrompt(text="What next?", replies=(), off_record=0),
+        ),
+        takeaways=(
+            MeetupTakeaway(text="Share the guide", author_id="UALICE"),
+            MeetupTakeaway(
+                text="Book a crit", author_id="UALICE", owner_id="UBOB", due_date=date(2026, 12, 4)
+            ),
+        ),
+    )
+    entry = MinutesEntry(3, "meetup", "Chat meetup", "C1", body.title, DAY, "UALICE", 2, ())
+    stored = StoredMinutes(entry, body.model_dump(mode="json"))
+
+    text = minutes_markdown("practice", [stored], {"UBOB": "bob"}, DAY)
+
+    assert "- Airtime: @bob 2 replies, @UCAROL 1 reply, anonymous 1 reply" in text
+    assert "### 1. What \\*surprised\\* you?" in text
+    assert "- \\# Style guides are read (@bob)" in text
+    assert "- Nobody reads the wiki (anonymous)" in text
+    assert "- _1 reply off the record_" in text
+    assert "### 2. What next?\n\nNo replies." in text
+    assert "- Share the guide (@UALICE)" in text
+    assert "- Action: Book a crit — @bob, due Fri 4 Dec 2026" in text
+    assert "may be missing" not in text
+    assert set(people_in([stored])) == {"UALICE", "UBOB", "UCAROL"}

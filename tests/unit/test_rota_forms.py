@@ -16,6 +16,7 @@ from bot.blocks.rota_forms import (
     canonical_zone,
     parse_command,
     parse_day,
+    parse_lead_change,
     parse_period,
 )
 from bot.errors import InvalidInput
@@ -192,6 +193,35 @@ def test_parse_command_reads_slacks_mentions() -> None:
     assert parse_command("").verb == ""
     assert parse_command("  stats  ").verb == "stats"
     assert parse_command("dance &lt;!channel&gt;").rest == "<!channel>"
+
+
+@pytest.mark.parametrize(
+    ("typed", "remove", "people"),
+    [
+        ("lead <@U0BOB|bob>", False, ("U0BOB",)),
+        ("lead add <@U0BOB|bob> and <@U0DAN|dan>", False, ("U0BOB", "U0DAN")),
+        ("lead remove <@U0BOB|bob>", True, ("U0BOB",)),
+        ("lead <@U0BOB|bob>, <@U0DAN|dan> REMOVE", True, ("U0BOB", "U0DAN")),
+        ("lead remove me", True, ("U0ME",)),
+        ("lead remove <@U0BOB|bob> myself", True, ("U0BOB", "U0ME")),
+        # Someone called "remove" is a person to add, not a word.
+        ("lead <@U0REM|remove>", False, ("U0REM",)),
+        ("lead remove <@U0REM|remove>", True, ("U0REM",)),
+        ("lead remove", True, ()),
+    ],
+)
+def test_parse_lead_change(typed: str, remove: bool, people: tuple[str, ...]) -> None:
+    change = parse_lead_change(parse_command(typed), "U0ME")
+    assert (change.remove, change.user_ids) == (remove, people)
+
+
+def test_parse_lead_change_refuses_words_it_does_not_know() -> None:
+    # A typo never makes a lead of someone meant to stop being one.
+    for typed in ("lead delete <@U0BOB|bob>", "lead remove add <@U0BOB|bob>"):
+        with pytest.raises(InvalidInput, match="lead remove @alex"):
+            parse_lead_change(parse_command(typed), "U0ME")
+    unknown = parse_lead_change(parse_command("lead remove @remove"), "U0ME")
+    assert unknown.unknown_names == ("@remove",) and unknown.user_ids == ()
 
 
 @pytest.mark.parametrize(
