@@ -22,7 +22,7 @@ MAIN_STAMP := $(VENV)/.hearth-main-installed
 DEV_STAMP := $(VENV)/.hearth-dev-installed
 
 .DEFAULT_GOAL := help
-.PHONY: help run sandbox screenshots test lint format lock migration clean install install-dev
+.PHONY: help run sandbox screenshots test lint audit format lock migration clean install install-dev
 
 help:
 	@echo "make run                 start hearth (reads settings from the environment or .env)"
@@ -30,6 +30,7 @@ help:
 	@echo "make test                run the whole test suite (SQLite, and PostgreSQL if reachable)"
 	@echo "make screenshots         refresh docs/screenshots/ for the README (needs Chromium)"
 	@echo "make lint                ruff check and ruff format --check"
+	@echo "make audit               check every locked dependency for known vulnerabilities"
 	@echo "make format              apply ruff's fixes and formatting"
 	@echo "make lock                regenerate requirements/*.lock from pyproject.toml"
 	@echo "                         (make lock upgrade=1 also moves pins to the newest releases)"
@@ -51,6 +52,10 @@ test: $(DEV_STAMP)
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# Fails on a known vulnerability, and on any pin it could not check (.ci/audit_locks.py).
+audit: $(DEV_STAMP)
+	$(BIN)/python .ci/audit_locks.py requirements/main.lock requirements/dev.lock
 
 format: $(DEV_STAMP)
 	$(BIN)/ruff check --fix .

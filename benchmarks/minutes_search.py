@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import migrate
 from bot.db import create_engine, create_sessionmaker
+from bot.keys import Sealer
 from bot.services import minutes as archive
 from models.minutes import Minutes
 
@@ -208,7 +209,7 @@ async def run(
         )
         await migrate.upgrade(url)
         engine = create_engine(url)
-        maker = create_sessionmaker(engine)
+        maker = create_sessionmaker(engine, sealer=Sealer.ephemeral())
         try:
             rows = _minutes(total, channels, random.Random(7))
             started = time.perf_counter()

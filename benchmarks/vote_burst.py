@@ -29,6 +29,7 @@ from bot.config import load_settings
 from bot.db import create_engine
 from bot.emulator.seed import Seed
 from bot.emulator.server import SlackEmulator
+from bot.keys import Sealer
 from bot.server import create_web_app
 from models.lean_coffee import LeanCoffeeVote
 
@@ -62,7 +63,7 @@ async def run(voters: int, topics: int, database_url: str | None) -> None:
                 database_url=url,
             )
             await migrate.upgrade(url)
-            hearth = create_hearth(settings)
+            hearth = create_hearth(settings, sealer=Sealer.ephemeral())
             await hearth.start(run_scheduler=False)
             runner = web.AppRunner(create_web_app(hearth.app))
             await runner.setup()

@@ -1,4 +1,4 @@
-"""The `hearth` command: run the bot, or look after its database.
+"""The `hearth` command: run the bot, look after its database, or export a community's data.
 
 Exit codes: 0 done, 1 something failed while working (the message says what), 2 hearth cannot
 start as configured (a setting to fix, or a command typed wrong).
@@ -12,23 +12,25 @@ import logging
 import sys
 from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 
 import aiohttp
 from alembic.util import CommandError
-from pydantic import ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import ValidationError
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot import migrate
 from bot.config import (
-    DEFAULT_DATABASE_URL,
+    KeySettings,
     Settings,
     SettingsError,
     load_settings,
     slack_configured,
 )
+from bot.db import create_engine, create_sessionmaker
+from bot.keys import sealer_for
 from bot.logging import configure_logging
 from bot.slack import SlackCredentialsError, check_credentials
 
@@ -41,19 +43,9 @@ SANDBOX_HOST = "127.0.0.1"
 SANDBOX_PORT = 8080
 
 
-class DatabaseSettings(BaseSettings):
-    """Only what the `db` commands need, so they work before any Slack token is set."""
-
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
-
-    database_url: str = DEFAULT_DATABASE_URL
-
-    @field_validator("database_url")
-    @classmethod
-    def _async_driver(cls, value: str) -> str:
-        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
-            raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
-        return value
+class DatabaseSettings(KeySettings):
+    """Only what the `db` commands need (the database and the installation's key), so they
+    work before any Slack token is set."""
 
 
 def hearth_version() -> str:
@@ -127,6 +119,23 @@ def build_parser() -> argparse.ArgumentParser:
         "--database-url",
         help="compare the models with this database (default: a scratch SQLite database)",
     )
+
+    export = commands.add_parser(
+        "export",
+        help="write one community's data as JSON",
+        description="Write everything hearth keeps for one channel's community as JSON: "
+        "leads, schedule, rota, meetups, Lean Coffees, chat meetups, health check results, "
+        "actions and minutes. Never anyone's health check answers or replies marked off the "
+        "record.",
+    )
+    export.add_argument("--channel", required=True, help="the channel's Slack ID, like C0123ABC")
+    export.add_argument(
+        "--team",
+        help="the workspace's Slack ID, like T0123ABC (needed only when the database holds "
+        "that channel for several workspaces)",
+    )
+    export.add_argument("--output", help="file to write (default: standard output)")
+    export.add_argument("--database-url", help=url_help)
     return parser
 
 
@@ -136,6 +145,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run()
     if args.command == "sandbox":
         return sandbox(args.host, args.port, args.database_url)
+    if args.command == "export":
+        return export_command(args)
     return database_command(args)
 
 
@@ -207,7 +218,7 @@ async def serve(settings: Settings) -> None:
         "hearth %s starting, database %s", hearth_version(), safe_url(settings.database_url)
     )
     try:
-        steps = await migrate.upgrade(settings.database_url)
+        steps = await migrate.upgrade(settings.database_url, sealer=sealer_for(settings))
     except (OSError, SQLAlchemyError) as exc:
         raise MigrationProblem(
             f"the database at {safe_url(settings.database_url)} cannot be used ({exc}). "
@@ -218,12 +229,19 @@ async def serve(settings: Settings) -> None:
 
     hearth = create_hearth(settings)
     try:
-        app_token = settings.slack_app_token
-        workspace = await check_credentials(
-            hearth.deps.client, app_token=app_token.get_secret_value() if app_token else None
-        )
-        if workspace is not None:
-            logger.info("Slack knows hearth: workspace %s", workspace)
+        if settings.several_workspaces:
+            # No token of its own: each workspace's is checked by Bolt as its requests come.
+            logger.info(
+                "hearth serves every workspace it is installed in; add it to one at "
+                "https://<your host>/slack/install"
+            )
+        else:
+            app_token = settings.slack_app_token
+            workspace = await check_credentials(
+                hearth.deps.client, app_token=app_token.get_secret_value() if app_token else None
+            )
+            if workspace is not None:
+                logger.info("Slack knows hearth: workspace %s", workspace)
         await hearth.start()
     except BaseException:
         await hearth.close()
@@ -239,16 +257,19 @@ def database_command(args: argparse.Namespace) -> int:
     if args.db_command == "revision":
         return _revision(args)
     try:
-        url = args.database_url or DatabaseSettings().database_url
-    except ValidationError as exc:
-        print(_one_line(exc), file=sys.stderr)
+        given = {"database_url": args.database_url} if args.database_url else {}
+        db_settings = DatabaseSettings(**given)
+        url = db_settings.database_url
+        sealer = sealer_for(db_settings)
+    except (ValidationError, ValueError, OSError) as exc:
+        print(_one_line(exc) if isinstance(exc, ValidationError) else exc, file=sys.stderr)
         return EXIT_CONFIG
     try:
         if args.db_command == "upgrade":
-            steps = asyncio.run(migrate.upgrade(url, args.revision))
+            steps = asyncio.run(migrate.upgrade(url, args.revision, sealer=sealer))
             _print_steps(steps, nothing="The database is already up to date.")
         elif args.db_command == "downgrade":
-            steps = asyncio.run(migrate.downgrade(url, args.revision))
+            steps = asyncio.run(migrate.downgrade(url, args.revision, sealer=sealer))
             _print_steps(steps, nothing="Nothing to undo.")
         _print_current(asyncio.run(migrate.current(url)))
     except CommandError as exc:
@@ -258,6 +279,67 @@ def database_command(args: argparse.Namespace) -> int:
         print(f"Cannot use the database at {safe_url(url)}: {exc}", file=sys.stderr)
         return EXIT_FAILED
     return EXIT_OK
+
+
+def export_command(args: argparse.Namespace) -> int:
+    """`hearth export`: gathering is `bot.services.community_export`'s; this only wires it."""
+    from bot.services import community_export
+
+    configure_logging(logging.WARNING)
+    try:
+        given = {"database_url": args.database_url} if args.database_url else {}
+        url = DatabaseSettings(**given).database_url
+    except ValidationError as exc:
+        print(_one_line(exc), file=sys.stderr)
+        return EXIT_CONFIG
+    missing = _missing_sqlite_file(url)
+    if missing is not None:
+        print(f"There is no hearth database at {missing}.", file=sys.stderr)
+        return EXIT_FAILED
+    try:
+        text = asyncio.run(_export(url, args.channel, args.team))
+    except community_export.SeveralWorkspaces as exc:
+        print(exc.message, file=sys.stderr)
+        return EXIT_CONFIG
+    except community_export.NoSuchChannel as exc:
+        print(exc.message, file=sys.stderr)
+        return EXIT_FAILED
+    except (OSError, SQLAlchemyError) as exc:
+        print(f"Cannot use the database at {safe_url(url)}: {_first_line(exc)}", file=sys.stderr)
+        return EXIT_FAILED
+    if not args.output:
+        sys.stdout.write(text)
+        return EXIT_OK
+    try:
+        Path(args.output).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        print(f"Cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+async def _export(url: str, channel_id: str, team_id: str | None) -> str:
+    from bot.services import community_export
+
+    engine = create_engine(url)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            data = await community_export.export_community(session, channel_id, team_id)
+    finally:
+        await engine.dispose()
+    return community_export.to_json(data)
+
+
+def _missing_sqlite_file(url: str) -> str | None:
+    """The path of a SQLite database that does not exist (connecting would create it)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return None if Path(parsed.database).exists() else parsed.database
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
 def _revision(args: argparse.Namespace) -> int:
@@ -302,8 +384,14 @@ def safe_url(url: str) -> str:
 
 
 def _secrets(settings: Settings) -> list[str]:
-    secrets = [settings.slack_bot_token.get_secret_value()]
-    for optional in (settings.slack_signing_secret, settings.slack_app_token):
+    secrets = []
+    for optional in (
+        settings.slack_bot_token,
+        settings.slack_signing_secret,
+        settings.slack_app_token,
+        settings.slack_client_secret,
+        settings.hearth_secret_key,
+    ):
         if optional is not None:
             secrets.append(optional.get_secret_value())
     password = make_url(settings.database_url).password

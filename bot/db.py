@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+import os
 import re
-from typing import Any
+import stat
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import URL, event, make_url
+from sqlalchemy import URL, event, make_url, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -14,7 +19,15 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+if TYPE_CHECKING:
+    from bot.keys import Sealer
+
+logger = logging.getLogger(__name__)
+
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+# The database and its -wal and -shm files hold everything people said: their owner only.
+OWNER_ONLY = 0o600
+SQLITE_COMPANIONS = ("", "-wal", "-shm", "-journal")
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
@@ -31,8 +44,29 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         connect_args.setdefault("server_settings", {}).update(server_settings)
     engine = create_async_engine(sa_url, **kwargs)
     if engine.dialect.name == "sqlite":
+        database = engine.url.database
+        if database not in (None, "", ":memory:"):
+            _owner_only(Path(database))
         _tune_sqlite(engine.sync_engine)
     return engine
+
+
+def _owner_only(database: Path) -> None:
+    """Create the SQLite file readable by its owner alone, and tighten one made looser.
+
+    SQLite gives its -wal and -shm files the database file's permissions, so making the
+    database 0600 before SQLite first opens it covers them too.
+    """
+    if not database.exists() and database.parent.is_dir():
+        os.close(os.open(database, os.O_WRONLY | os.O_CREAT, OWNER_ONLY))
+    for suffix in SQLITE_COMPANIONS:
+        path = database.with_name(database.name + suffix)
+        try:
+            if stat.S_IMODE(path.stat().st_mode) & 0o077:
+                path.chmod(OWNER_ONLY)
+                logger.info("%s was readable by others; it is now readable by its owner only", path)
+        except FileNotFoundError:
+            continue
 
 
 def _split_libpq_options(url: URL) -> tuple[URL, dict[str, str]]:
@@ -67,5 +101,55 @@ def _tune_sqlite(sync_engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False)
+def create_sessionmaker(
+    engine: AsyncEngine, *, sealer: Sealer | None = None
+) -> async_sessionmaker[AsyncSession]:
+    """Units of work on `engine`. Each session carries the installation's `sealer` in its
+    `info`, for the few services that must open a sealed secret (`bot.services.anonymity`)."""
+    return async_sessionmaker(engine, expire_on_commit=False, info={"sealer": sealer})
+
+
+async def forget_deleted(
+    engine: AsyncEngine, table: str, *, also_vacuum: Sequence[str] = ()
+) -> bool:
+    """Make rows that committed transactions deleted from `table` unrecoverable from the
+    database's files; True once done, False when it could not be done yet (try again).
+
+    SQLite overwrites deleted rows in place (`secure_delete`), but earlier versions of their
+    pages stay in the write-ahead log until it is checkpointed and truncated (which waits for
+    readers of older snapshots). PostgreSQL leaves deleted rows in the table's pages until
+    they are vacuumed; `VACUUM FULL` writes the table's live rows into a new file and drops
+    the old one (use it on small tables only: it locks the table meanwhile). Either keeps a
+    deleted row that a transaction begun before the deletion may still see, so on PostgreSQL
+    it only counts as done when no such transaction was open. `also_vacuum` tables get a plain
+    `VACUUM`, which prunes their deleted rows without locking them against writes.
+    """
+    if engine.dialect.name == "sqlite":
+        if engine.url.database in (None, "", ":memory:"):
+            return True
+        async with engine.connect() as connection:
+            raw = await connection.get_raw_connection()
+            driver = raw.driver_connection
+            assert driver is not None
+            cursor = await driver.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            busy, _log_frames, _copied = await cursor.fetchone()
+            await cursor.close()
+            return busy == 0
+    for name in (table, *also_vacuum):
+        if not re.fullmatch(r"[a-z_]+", name):
+            raise ValueError(f"not a table name: {name!r}")
+    async with engine.connect() as connection:
+        autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+        started = await autocommit.scalar(text("SELECT clock_timestamp()"))
+        await autocommit.exec_driver_sql(f"VACUUM FULL {table}")
+        for name in also_vacuum:
+            await autocommit.exec_driver_sql(f"VACUUM {name}")
+        older = await autocommit.scalar(
+            text(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid() AND backend_type = 'client backend' "
+                "AND xact_start < :started"
+            ),
+            {"started": started},
+        )
+    return not older

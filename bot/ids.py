@@ -180,6 +180,27 @@ class HomeAction(StrEnum):
     OPEN_LINK = "home.open_link"  # a link button (Slack still sends a click to acknowledge)
 
 
+class PersonalDataAction(StrEnum):
+    """`action_id`s for a person's own data: the Home's "Your data" and its modal."""
+
+    SHOW = "personal_data.show"  # opens what hearth holds about the person
+    DELETE = "personal_data.delete"  # pushes the "Delete your data?" confirmation
+
+
+class PersonalDataView(StrEnum):
+    """`callback_id`s of the "Your data" modals (private_metadata: PersonalDataModal)."""
+
+    SUMMARY = "personal_data.summary"
+    CONFIRM = "personal_data.confirm"
+    DONE = "personal_data.done"
+
+
+class PersonalDataBlock(StrEnum):
+    """`block_id`s in the "Your data" modals."""
+
+    CONFIRM_TEXT = "personal_data.confirm_text"
+
+
 class ActionsAction(StrEnum):
     """`action_id`s on actions, wherever they are shown (reminder DMs, the Home tab, the
     start of a Lean Coffee, the hand-over pack), and on health check results."""

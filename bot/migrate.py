@@ -29,6 +29,7 @@ from sqlalchemy.pool import NullPool
 
 import migrations
 from bot.db import create_engine
+from bot.keys import Sealer
 
 MIGRATIONS_DIR = Path(migrations.__file__).resolve().parent
 # Any fixed number: PostgreSQL's advisory lock makes bots starting together migrate in turn.
@@ -98,14 +99,25 @@ def heads() -> tuple[str, ...]:
     return tuple(ScriptDirectory.from_config(alembic_config()).get_heads())
 
 
-async def upgrade(database_url: str, revision: str = "head") -> list[MigrationInfo]:
-    """Bring the database up to `revision`; returns the steps applied (empty when up to date)."""
-    return await _migrate(database_url, lambda config: command.upgrade(config, revision))
+async def upgrade(
+    database_url: str, revision: str = "head", *, sealer: Sealer | None = None
+) -> list[MigrationInfo]:
+    """Bring the database up to `revision`; returns the steps applied (empty when up to date).
+
+    `sealer` is the installation's (`bot.keys`), for migrations that seal secrets already
+    stored."""
+    return await _migrate(
+        database_url, lambda config: command.upgrade(config, revision), sealer=sealer
+    )
 
 
-async def downgrade(database_url: str, revision: str) -> list[MigrationInfo]:
+async def downgrade(
+    database_url: str, revision: str, *, sealer: Sealer | None = None
+) -> list[MigrationInfo]:
     """Take the database back to `revision` (`base` removes every table hearth made)."""
-    return await _migrate(database_url, lambda config: command.downgrade(config, revision))
+    return await _migrate(
+        database_url, lambda config: command.downgrade(config, revision), sealer=sealer
+    )
 
 
 async def current(database_url: str) -> tuple[str, ...]:
@@ -161,9 +173,12 @@ def _scripts(result: Script | list[Script | None] | None) -> Iterable[Script]:
     return (script for script in items if script is not None)
 
 
-async def _migrate(database_url: str, run: Callable[[Config], object]) -> list[MigrationInfo]:
+async def _migrate(
+    database_url: str, run: Callable[[Config], object], *, sealer: Sealer | None = None
+) -> list[MigrationInfo]:
     """Run an alembic command on one connection, in one transaction, and report its steps."""
     config = alembic_config(database_url)
+    config.attributes["sealer"] = sealer
     steps: list[MigrationInfo] = []
     config.attributes["on_version_apply"] = steps.append
     engine = create_migration_engine(database_url)

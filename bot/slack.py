@@ -28,8 +28,15 @@ RATE_LIMIT_RETRIES = 3
 SERVER_ERROR_RETRIES = 2
 
 
+# Methods that post something new: Slack may have posted before it answered 5xx (a 504 from
+# a proxy often comes after the post went through), so a blind retry can post twice. What
+# hearth owes is sent by the outbox, which looks before it sends again (`bot.jobs.outbox`).
+NOT_RETRIED_ON_SERVER_ERROR = ("chat.postMessage", "chat.scheduleMessage", "chat.meMessage")
+
+
 class AnyServerErrorRetryHandler(AsyncServerErrorRetryHandler):
-    """Retries every 5xx, not only the 500 and 503 that slack_sdk's handler covers.
+    """Retries every 5xx, not only the 500 and 503 that slack_sdk's handler covers, except
+    for methods that post something new (`NOT_RETRIED_ON_SERVER_ERROR`).
 
     A 502 or 504 comes from a proxy in front of Slack and is as temporary as a 503.
     """
@@ -42,6 +49,8 @@ class AnyServerErrorRetryHandler(AsyncServerErrorRetryHandler):
         response: HttpResponse | None = None,
         error: Exception | None = None,
     ) -> bool:
+        if request.url.rstrip("/").endswith(NOT_RETRIED_ON_SERVER_ERROR):
+            return False
         return response is not None and 500 <= response.status_code <= 599
 
 
@@ -64,6 +73,21 @@ def create_web_client(settings: Settings) -> AsyncWebClient:
         base_url=settings.api_base_url,
         timeout=WEB_API_TIMEOUT_SECONDS,
         retry_handlers=retry_handlers(),
+    )
+
+
+def create_outbox_client(settings: Settings) -> AsyncWebClient:
+    """The client the outbox sends with (`bot.jobs.outbox`): it never retries by itself.
+
+    A retried `chat.postMessage` after a 504 or a timeout may post twice (Slack often posted
+    and only the answer was lost); the outbox looks for such a message before sending it
+    again, and honours `Retry-After` without holding a connection while it waits.
+    """
+    return AsyncWebClient(
+        token=settings.slack_bot_token.get_secret_value(),
+        base_url=settings.api_base_url,
+        timeout=WEB_API_TIMEOUT_SECONDS,
+        retry_handlers=[],
     )
 
 

@@ -157,3 +157,8 @@ class ChatMeetupModal(CarriedState):
 
     channel: str
     m: int | None = None
+
+
+class PersonalDataModal(CarriedState):
+    """`private_metadata` of the "Your data" modals. Empty: whose data it is comes from
+    Slack's signed payload (the person who clicked), never from anything carried."""

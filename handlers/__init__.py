@@ -11,8 +11,11 @@ def register_all(app: AsyncApp, deps: Deps) -> None:
     from bot.jobs import actions as actions_jobs
     from bot.jobs import health_check as health_check_jobs
     from bot.jobs import rota as rota_jobs
+    from bot.jobs import workspace_data as workspace_data_jobs
     from handlers import (
+        access,
         actions,
+        clean_input,
         errors,
         health_check,
         health_check_reminders,
@@ -20,10 +23,14 @@ def register_all(app: AsyncApp, deps: Deps) -> None:
         lean_coffee,
         meetup,
         meetup_plan,
+        personal_data,
         rota,
+        workspace_data,
     )
     from handlers import minutes as minutes_handlers
 
+    clean_input.register(app)  # first: no listener or later middleware sees raw controls
+    access.register(app)  # then: nothing from a workspace hearth isn't authorized for
     errors.register(app, deps)
     home.register(app, deps)
     lean_coffee.register(app, deps)
@@ -36,4 +43,7 @@ def register_all(app: AsyncApp, deps: Deps) -> None:
     meetup.register(app, deps)
     meetup_plan.register(app, deps)
     actions.register(app, deps)
+    personal_data.register(app, deps)
     actions_jobs.register(deps)
+    workspace_data.register(app, deps)  # a workspace removing hearth, or adding it again
+    workspace_data_jobs.register(deps)

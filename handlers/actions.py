@@ -41,6 +41,12 @@ def register(app: AsyncApp, deps: Deps) -> None:
         value = str(action.get("value") or "")
         ref = ActionRef.decode(value)
         actor = actor_for(client, team_of(body), user_of(body))
+        async with deps.sessionmaker() as session:
+            found = await actions.get_action(session, actor.team_id, ref.a, ref.s)
+        # Its owner may always say it's done (their reminder came to them directly); anyone
+        # else must be allowed in the channel it was agreed in, and then the rules decide.
+        if actor.user_id != found.owner_id:
+            await deps.access.require(actor, found.channel_id, "mark its actions done")
         async with deps.sessionmaker.begin() as session:
             done = await actions.mark_done(session, actor, ref.a, deps.clock.now(), ref.s)
         what = f"“{safe(one_line(done.action.text), QUOTE_LIMIT)}”"
@@ -81,8 +87,10 @@ def register(app: AsyncApp, deps: Deps) -> None:
         body: Body, action: Body, client: AsyncWebClient, _respond: AsyncRespond
     ) -> None:
         ref = CheckRef.decode(action.get("value"))
+        actor = actor_for(client, team_of(body), user_of(body))
         async with deps.sessionmaker() as session:
-            check = await hc.get_check(session, team_of(body), ref.k)
+            check = await hc.get_check(session, actor.team_id, ref.k)
+        await deps.access.require(actor, check.channel_id, "record an action")
         meta = HealthActionModal(channel=check.channel_id, k=check.id)
         await client.views_open(trigger_id=body["trigger_id"], view=blocks.record_modal(meta))
 
@@ -98,14 +106,19 @@ def register(app: AsyncApp, deps: Deps) -> None:
 
         async def record(
             session: AsyncSession, meta: HealthActionModal, form: blocks.RecordForm
-        ) -> tuple[actions.Action, str | None]:
+        ) -> actions.Action:
+            check = await hc.get_check(session, team_id, meta.k)
+            await deps.access.require(actor, check.channel_id, "record an action")
             await require_person(client, form.owner_id, ActionsBlock.OWNER, NOT_AN_OWNER)
+            now = deps.clock.now()
             recorded = await actions.record_after_check(
-                session, actor, meta.k, form.text, form.owner_id, form.due_date, deps.clock.now()
+                session, actor, meta.k, form.text, form.owner_id, form.due_date, now
             )
-            return recorded, await actions.results_message_of(session, team_id, meta.k)
+            thread_ts = await actions.results_message_of(session, team_id, meta.k)
+            await present.owe_recorded(session, recorded, thread_ts, now)
+            return recorded
 
-        saved = await submit_modal(
+        recorded = await submit_modal(
             ack,
             view,
             deps.sessionmaker,
@@ -115,8 +128,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
             error_block=ActionsBlock.TEXT,
             field_blocks=blocks.FIELD_BLOCKS,
         )
-        if saved is None:
+        if recorded is None:
             return
-        recorded, thread_ts = saved
+        deps.outbox.kick()  # its confirmation
         await deps.scheduler.changed()  # its due-date reminder
-        await present.post_recorded(deps, recorded, thread_ts)

@@ -1,14 +1,19 @@
 """One place that turns any failure into a kind, private explanation.
 
 A `DomainError` is something the person can fix: they are told what happened and what to do.
-Anything else is our fault: it is logged with a short id, and the person gets that id to quote.
+The database being out of reach (a restart, a failover, a lock held too long) is nobody's
+mistake: the person is told plainly that nothing was saved and to try again shortly, and the
+log says so once a minute, not once per click. Anything else is our fault: it is logged with a
+short id, and the person gets that id to quote.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import logging
+import time
 import uuid
 from typing import Any
 
@@ -19,8 +24,18 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.app import Deps
 from bot.errors import DomainError
+from bot.scheduler import database_unreachable
 
 logger = logging.getLogger("hearth.errors")
+
+DATABASE_DOWN_TEXT = (
+    "I can't reach my database right now, so that didn't go through and nothing was saved. "
+    "Please try again in a minute."
+)
+# While the database is away every click fails the same way: say so in the log this often.
+DATABASE_DOWN_LOG_SECONDS = 60.0
+# Longer than Bolt's look for an acknowledgement (every 10 ms); see `on_error`.
+LET_BOLT_SEE_THE_ACK_SECONDS = 0.05
 
 
 def _where_to_tell(body: dict[str, Any]) -> tuple[str | None, str | None]:
@@ -66,6 +81,19 @@ async def tell_privately(
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
+    database_down_noted: list[float] = []  # when the log last said so (monotonic)
+
+    def note_database_down(error: Exception) -> None:
+        now = time.monotonic()
+        if database_down_noted and now - database_down_noted[-1] < DATABASE_DOWN_LOG_SECONDS:
+            return
+        database_down_noted[:] = [now]
+        logger.warning(
+            "A request failed because the database cannot be reached (%s); people are told "
+            "to try again (said at most once a minute)",
+            type(error).__name__,
+        )
+
     @app.error
     async def on_error(
         error: Exception,
@@ -73,9 +101,20 @@ def register(app: AsyncApp, deps: Deps) -> None:
         ack: AsyncAck,
         client: AsyncWebClient,
         respond: AsyncRespond | None,
-    ) -> BoltResponse:
+        response: BoltResponse | None,
+    ) -> BoltResponse | None:
+        if response is None:
+            # Acknowledged, then failed. Once this handler returns, Bolt's runner sets the
+            # request's acknowledgement to the (absent) response it gave us; its wait for
+            # the acknowledgement looks every 10 ms, so an ack followed within those 10 ms
+            # by a failure (a database refusing connections fails that fast) would reach
+            # Slack as no acknowledgement at all. Let the wait see the ack first.
+            await asyncio.sleep(LET_BOLT_SEE_THE_ACK_SECONDS)
         if isinstance(error, DomainError):
             text = error.message
+        elif database_unreachable(error):
+            note_database_down(error)
+            text = DATABASE_DOWN_TEXT
         else:
             error_id = uuid.uuid4().hex[:8]
             logger.exception(
@@ -96,5 +135,8 @@ def register(app: AsyncApp, deps: Deps) -> None:
         except SlackApiError:
             logger.exception("Could not tell the user about an error")
         # The person has been told; a failure status would make Slack show its own, less
-        # helpful error next to ours.
+        # helpful error next to ours. A request already acknowledged (the listener acked,
+        # then failed) was answered: Bolt gives no response to fill in, and must get none.
+        if response is None:
+            return None
         return BoltResponse(status=200, body="")

@@ -99,9 +99,18 @@ def register(app: AsyncApp, deps: Deps) -> None:
 
     # --- opening the modals ------------------------------------------------------------------
 
+    async def community_of(
+        session: AsyncSession, actor: Actor, community_id: int, doing: str
+    ) -> Community:
+        """The community a button or form names, once `actor` is known to be allowed in its
+        channel (the id is a claim; `doing` words the refusal)."""
+        community = await community_by_id(session, actor.team_id, community_id)
+        await deps.access.require(actor, community.channel_id, doing)
+        return community
+
     async def open_setup(client: AsyncWebClient, trigger_id: str, actor: Actor, c: int) -> None:
         async with sessionmaker() as session:
-            community = await community_by_id(session, actor.team_id, c)
+            community = await community_of(session, actor, c, "change its health checks")
             await community_service.require_lead(
                 session, community, actor, "change the health check set-up"
             )
@@ -131,13 +140,15 @@ def register(app: AsyncApp, deps: Deps) -> None:
 
     async def run_now(actor: Actor, community_id: int, respond: AsyncRespond) -> None:
         async with sessionmaker.begin() as session:
-            community = await community_by_id(session, actor.team_id, community_id)
-            check = await hc.run_now(session, actor, community, now())
-        await present.post_check(deps, actor.team_id, check.id)
+            community = await community_of(session, actor, community_id, "run a health check")
+            opened_at = now()
+            check = await hc.run_now(session, actor, community, opened_at)
+            await present.owe_poll(session, actor.team_id, check, opened_at)
+        deps.outbox.kick()
         await deps.scheduler.changed()
         await respond(
-            text=f"The health check is posted in <#{check.channel_id}>, open until "
-            f"{slack_date(check.closes_at)}. Close it early with the button on it.",
+            text=f"The health check is open in <#{check.channel_id}> until "
+            f"{slack_date(check.closes_at)}. Close it early with the button on its poll.",
             response_type="ephemeral",
             replace_original=False,
         )
@@ -155,6 +166,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
             return
         channel_id = await check_channel(client, body, in_a_dm=IN_A_DM, not_invited=NOT_INVITED)
         actor = actor_for(client, team_of(body), user_of(body))
+        await deps.access.require(actor, channel_id, "use health checks")
         if verb in ("", "setup"):
             async with sessionmaker.begin() as session:
                 community = await community_service.community_for(session, actor, channel_id, now())
@@ -219,6 +231,10 @@ def register(app: AsyncApp, deps: Deps) -> None:
     ) -> None:
         ref = AnswerRef.decode(action.get("value"))
         actor = actor_for(client, team_of(body), user_of(body))
+        # Asked before the write, so an answer's transaction never waits on Slack.
+        async with sessionmaker() as session:
+            check = await hc.get_check(session, actor.team_id, ref.k)
+        await deps.access.require(actor, check.channel_id, "answer its health check")
         async with sessionmaker.begin() as session:
             receipt = await hc.answer(session, actor, ref.k, ref.q, ref.o, now())
         await ack()  # only once the answer is stored
@@ -250,7 +266,9 @@ def register(app: AsyncApp, deps: Deps) -> None:
         actor = actor_for(client, team_of(body), user_of(body))
         async with sessionmaker() as session:
             check = await hc.get_check(session, actor.team_id, ref.k)
-            community = await community_by_id(session, actor.team_id, check.community_id)
+            community = await community_of(
+                session, actor, check.community_id, "close its health check"
+            )
             await community_service.require_lead(
                 session, community, actor, "close a health check early"
             )
@@ -258,9 +276,12 @@ def register(app: AsyncApp, deps: Deps) -> None:
             raise Conflict("This health check has already closed.")
         members = await member_count(check.channel_id)
         async with sessionmaker.begin() as session:
-            results = await hc.close_early(session, actor, ref.k, now(), member_count=members)
+            closed_at = now()
+            results = await hc.close_early(session, actor, ref.k, closed_at, member_count=members)
+            await present.owe_results(session, actor.team_id, results, closed_at)
+        deps.outbox.kick()
         await deps.scheduler.changed()
-        await present.post_results(deps, actor.team_id, results)
+        await present.redraw_closed_poll(deps, actor.team_id, ref.k)
 
     # --- schedule and set-up buttons ---------------------------------------------------------
 
@@ -279,7 +300,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         ref = CommunityRef.decode(action.get("value"))
         actor = actor_for(client, team_of(body), user_of(body))
         async with sessionmaker() as session:
-            community = await community_by_id(session, actor.team_id, ref.c)
+            community = await community_of(session, actor, ref.c, "change its health checks")
             await community_service.require_lead(
                 session, community, actor, "change when health checks run"
             )
@@ -298,7 +319,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         ref = CommunityRef.decode(action.get("value"))
         actor = actor_for(client, team_of(body), user_of(body))
         async with sessionmaker.begin() as session:
-            community = await community_by_id(session, actor.team_id, ref.c)
+            community = await community_of(session, actor, ref.c, "change its health checks")
             await hc.delete_cadence(session, actor, community, now())
         await deps.scheduler.changed()
         await respond(
@@ -326,6 +347,8 @@ def register(app: AsyncApp, deps: Deps) -> None:
         raw = action.get("value") or (action.get("selected_option") or {}).get("value") or ""
         what, key = QuestionMenu.parse(str(raw))
         actor = actor_for(client, team_of(body), user_of(body))
+        async with sessionmaker() as session:  # before anything, adding included
+            await community_of(session, actor, meta.c, "change its health checks")
         if what == QuestionMenu.ADD:
             await client.views_push(
                 trigger_id=body["trigger_id"],
@@ -380,6 +403,8 @@ def register(app: AsyncApp, deps: Deps) -> None:
             view,
             sessionmaker,
             actor,
+            access=deps.access,
+            doing="change its health checks",
             carried=HealthModal,
             parse=parse,
             work=work,

@@ -28,6 +28,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         actor = actor_for(client, team_of(body), user_of(body))
         async with deps.sessionmaker.begin() as session:
             community = await community_service.get_community(session, actor.team_id, ref.c)
+            await deps.access.require(actor, community.channel_id, "change your reminders")
             await hc.set_reminders_wanted(session, actor, community, False, deps.clock.now())
             channel_id = community.channel_id
         await ack()

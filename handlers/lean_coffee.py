@@ -31,7 +31,6 @@ from bot.blocks.lean_coffee_forms import (
 from bot.errors import Conflict, DomainError
 from bot.ids import LeanCoffeeAction, LeanCoffeeBlock, LeanCoffeeTopicMenu, LeanCoffeeView
 from bot.jobs import lean_coffee as jobs
-from bot.presenters import actions as present_actions
 from bot.presenters import lean_coffee as present
 from bot.services import lean_coffee as service
 from bot.services import rota as rota_service
@@ -69,10 +68,12 @@ def register(app: AsyncApp, deps: Deps) -> None:
         *,
         parse: Callable[[dict[str, Any]], Any],
         error_block: LeanCoffeeBlock,
+        doing: str,
         work: Callable[[AsyncSession, LeanCoffeeSession, Actor, Any], Awaitable[None]],
     ) -> LeanCoffeeModal | None:
-        """Answer a Lean Coffee modal: run `work` on its session, then redraw the board.
-        Returns the modal's context when it was saved (None when it showed field errors)."""
+        """Answer a Lean Coffee modal: run `work` on its session (once the person is known to
+        be allowed in its channel; `doing` words a refusal), then redraw the board. Returns the
+        modal's context when it was saved (None when it showed field errors)."""
         team_id = team_of(body)
         actor = actor_for(client, team_id, user_of(body))
 
@@ -82,6 +83,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
             if meta.s is None:
                 raise Conflict("That form lost track of its Lean Coffee. Please open it again.")
             lc = await service.get_session(session, team_id, meta.s)
+            await deps.access.require(actor, lc.channel_id, doing)
             await work(session, lc, actor, form)
             return meta
 
@@ -95,8 +97,15 @@ def register(app: AsyncApp, deps: Deps) -> None:
             error_block=error_block,
         )
         if meta is not None and meta.s is not None:
+            deps.outbox.kick()
             present.request_board_refresh(deps, team_id, meta.s)
         return meta
+
+    async def session_of_poll(team_id: str, poll_id: int) -> LeanCoffeeSession:
+        """The session a "Keep going?" poll belongs to (a short read, before any write)."""
+        async with sessionmaker() as session:
+            poll = await service.get_poll(session, team_id, poll_id)
+            return await service.get_session(session, team_id, poll.session_id)
 
     async def redraw_polls(team_id: str, session_id: int) -> None:
         async with sessionmaker() as session:
@@ -110,14 +119,20 @@ def register(app: AsyncApp, deps: Deps) -> None:
     async def command(
         ack: AsyncAck, body: Body, client: AsyncWebClient, respond: AsyncRespond
     ) -> None:
-        await ack()
         text = str(body.get("text") or "").strip()
         word = text.lower()
+        # A topic is acknowledged only once it is stored (an acknowledged topic is a kept
+        # one); everything else only reads, so it is acknowledged at once.
+        proposing = bool(text) and word not in ("help", "minutes", "history")
+        if not proposing:
+            await ack()
         team_id, user_id = team_of(body), user_of(body)
         if word == "help":
             await respond(text=blocks.help_text(), blocks=blocks.help_blocks())
             return
         channel_id = await check_channel(client, body)
+        actor = actor_for(client, team_id, user_id)
+        await deps.access.require(actor, channel_id, "use Lean Coffee")
         if word == "minutes":
             async with sessionmaker() as session:
                 minutes = await service.last_minutes(session, team_id, channel_id)
@@ -139,8 +154,13 @@ def register(app: AsyncApp, deps: Deps) -> None:
             running = await service.running_session(session, team_id, channel_id)
         if not text:
             if running is not None:
+                where = (
+                    "the board is above"
+                    if running.board_ts is not None
+                    else "its board will appear as soon as Slack takes it"
+                )
                 raise Conflict(
-                    "A Lean Coffee is already running in this channel: the board is above. "
+                    f"A Lean Coffee is already running in this channel: {where}. "
                     "Add a topic with `/lean-coffee` followed by your topic."
                 )
             # A meetup on the channel's rota now (or soon): its facilitator leads by default.
@@ -163,12 +183,11 @@ def register(app: AsyncApp, deps: Deps) -> None:
         typed = parse_topic_text(text)
         async with sessionmaker.begin() as session:
             lc = await service.get_session(session, team_id, running.id)
-            actor = actor_for(client, team_id, user_id)
             await service.propose_topic(
                 session, actor, lc, typed.title, typed.detail, deps.clock.now()
             )
+        await ack(text=f"Thanks! Your topic is on the board: *{escape_mrkdwn(typed.title)}*")
         present.request_board_refresh(deps, team_id, running.id)
-        await respond(text=f"Thanks! Your topic is on the board: *{escape_mrkdwn(typed.title)}*")
 
     # --- starting ---------------------------------------------------------------------------
 
@@ -181,6 +200,9 @@ def register(app: AsyncApp, deps: Deps) -> None:
         async def work(
             session: AsyncSession, meta: LeanCoffeeModal, form: StartForm
         ) -> tuple[int, str]:
+            actor = actor_for(client, team_id, user_id)
+            # The channel is the modal's claim: someone may start one only where they may act.
+            await deps.access.require(actor, meta.channel, "start a Lean Coffee")
             if form.facilitator_id and form.facilitator_id != user_id:
                 await require_person(client, form.facilitator_id, LeanCoffeeBlock.FACILITATOR)
             options = StartOptions(
@@ -191,13 +213,9 @@ def register(app: AsyncApp, deps: Deps) -> None:
                 anonymous_topics=form.anonymous_topics,
                 facilitator_id=form.facilitator_id,
             )
-            lc = await service.start_session(
-                session,
-                actor_for(client, team_id, user_id),
-                meta.channel,
-                options,
-                deps.clock.now(),
-            )
+            now = deps.clock.now()
+            lc = await service.start_session(session, actor, meta.channel, options, now)
+            await present.owe_board(session, team_id, lc, now)
             return lc.id, lc.channel_id
 
         started = await submit_modal(
@@ -209,11 +227,8 @@ def register(app: AsyncApp, deps: Deps) -> None:
             work=work,
             error_block=LeanCoffeeBlock.TITLE,
         )
-        if started is None:
-            return
-        session_id, channel_id = started
-        board_ts = await present.post_board(deps, team_id, session_id)
-        await present_actions.post_open_actions(deps, team_id, channel_id, board_ts)
+        if started is not None:
+            deps.outbox.kick()
 
     # --- proposing, editing, withdrawing, merging ----------------------------------------
 
@@ -222,8 +237,11 @@ def register(app: AsyncApp, deps: Deps) -> None:
         body: Body, action: Body, client: AsyncWebClient, respond: AsyncRespond
     ) -> None:
         ref = SessionRef.decode(action.get("value"))
+        team_id = team_of(body)
         async with sessionmaker() as session:
-            lc = await service.get_session(session, team_of(body), ref.s)
+            lc = await service.get_session(session, team_id, ref.s)
+        actor = actor_for(client, team_id, user_of(body))
+        await deps.access.require(actor, lc.channel_id, "propose a topic")
         if lc.status == SessionStatus.ENDED:
             raise Conflict("This Lean Coffee has ended. Start a new one with `/lean-coffee`.")
         meta = LeanCoffeeModal(channel=lc.channel_id, s=lc.id)
@@ -247,6 +265,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
             client,
             parse=TopicForm.from_state,
             error_block=LeanCoffeeBlock.TOPIC_TITLE,
+            doing="propose a topic",
             work=work,
         )
 
@@ -259,6 +278,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         actor = actor_for(client, team_id, user_id)
         async with sessionmaker() as session:
             lc = await service.get_session(session, team_id, choice.s)
+            await deps.access.require(actor, lc.channel_id, "change topics")
             topics = await service.session_topics(session, lc)
             topic = next((t for t in topics if t.id == choice.t), None)
             if topic is None:
@@ -308,6 +328,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
             client,
             parse=TopicForm.from_state,
             error_block=LeanCoffeeBlock.TOPIC_TITLE,
+            doing="edit topics",
             work=work,
         )
 
@@ -329,6 +350,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
             client,
             parse=MergeForm.from_state,
             error_block=LeanCoffeeBlock.MERGE_INTO,
+            doing="merge topics",
             work=work,
         )
 
@@ -339,11 +361,15 @@ def register(app: AsyncApp, deps: Deps) -> None:
     ) -> None:
         ref = TopicRef.decode(action.get("value"))
         team_id, user_id = team_of(body), user_of(body)
+        actor = actor_for(client, team_id, user_id)
+        # Asked before the write, so a vote's transaction never waits on Slack.
+        async with sessionmaker() as session:
+            lc = await service.get_session(session, team_id, ref.s)
+        await deps.access.require(actor, lc.channel_id, "vote")
         try:
             async with sessionmaker.begin() as session:
                 lc = await service.get_session(session, team_id, ref.s)
                 channel_id = lc.channel_id
-                actor = actor_for(client, team_id, user_id)
                 if add:
                     receipt = await service.vote(session, actor, lc, ref.t, deps.clock.now())
                 else:
@@ -375,8 +401,10 @@ def register(app: AsyncApp, deps: Deps) -> None:
         """Redraw the "all topics" modal the person is looking at (after a vote, or paging)."""
         view = body["view"]
         meta = LeanCoffeeModal.decode(view.get("private_metadata"))
+        actor = actor_for(client, team_id, user_of(body))
         async with sessionmaker() as session:
             lc = await service.get_session(session, team_id, session_id)
+            await deps.access.require(actor, lc.channel_id, "see its topics")
             board = await service.board_view(session, lc)
         await client.views_update(
             view_id=view["id"],
@@ -389,8 +417,11 @@ def register(app: AsyncApp, deps: Deps) -> None:
         body: Body, action: Body, client: AsyncWebClient, respond: AsyncRespond
     ) -> None:
         ref = SessionRef.decode(action.get("value"))
+        team_id = team_of(body)
+        actor = actor_for(client, team_id, user_of(body))
         async with sessionmaker() as session:
-            lc = await service.get_session(session, team_of(body), ref.s)
+            lc = await service.get_session(session, team_id, ref.s)
+            await deps.access.require(actor, lc.channel_id, "see its topics")
             board = await service.board_view(session, lc)
         await client.views_open(trigger_id=body["trigger_id"], view=blocks.all_topics_modal(board))
 
@@ -416,6 +447,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         shown_topic = ref.t or None
         async with sessionmaker.begin() as session:
             lc = await service.get_session(session, team_id, ref.s)
+            await deps.access.require(actor, lc.channel_id, "run this Lean Coffee")
             if step == LeanCoffeeAction.CLOSE_VOTING:
                 await service.close_voting(session, actor, lc, now)
                 note = notes.voting_closed_text()
@@ -430,10 +462,11 @@ def register(app: AsyncApp, deps: Deps) -> None:
                 board = await service.board_view(session, lc)
                 assert board.discussing is not None
                 note = notes.extended_text(board.discussing, minutes)
+            await present.owe_note(session, team_id, lc, note, now)
+        deps.outbox.kick()
         await deps.scheduler.changed()
         present.request_board_refresh(deps, team_id, ref.s)
         await redraw_polls(team_id, ref.s)
-        await present.post_in_thread(deps, team_id, ref.s, note)
 
     def facilitator_button(step: LeanCoffeeAction) -> None:
         @on_button(app, step)
@@ -459,6 +492,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         actor = actor_for(client, team_id, user_of(body))
         async with sessionmaker() as session:
             lc = await service.get_session(session, team_id, ref.s)
+            await deps.access.require(actor, lc.channel_id, "hand over facilitation")
             await service.check_facilitator(session, actor, lc, "hand over facilitation")
         meta = LeanCoffeeModal(channel=lc.channel_id, s=lc.id)
         await client.views_open(
@@ -474,21 +508,19 @@ def register(app: AsyncApp, deps: Deps) -> None:
         ) -> None:
             await require_person(client, form.user_id, LeanCoffeeBlock.NEW_FACILITATOR)
             await service.hand_over(session, actor, lc, form.user_id)
+            note = notes.handed_over_text(actor.user_id, form.user_id)
+            await present.owe_note(session, team_of(body), lc, note, deps.clock.now())
 
-        meta = await submit_to_session(
+        await submit_to_session(
             ack,
             body,
             view,
             client,
             parse=HandOverForm.from_state,
             error_block=LeanCoffeeBlock.NEW_FACILITATOR,
+            doing="hand over facilitation",
             work=work,
         )
-        if meta is not None and meta.s is not None:
-            new = HandOverForm.from_state(view["state"]["values"]).user_id
-            await present.post_in_thread(
-                deps, team_of(body), meta.s, notes.handed_over_text(user_of(body), new)
-            )
 
     @on_button(app, LeanCoffeeAction.END_SESSION)
     async def end_session(
@@ -496,15 +528,17 @@ def register(app: AsyncApp, deps: Deps) -> None:
     ) -> None:
         ref = SessionRef.decode(action.get("value"))
         team_id = team_of(body)
+        actor = actor_for(client, team_id, user_of(body))
+        now = deps.clock.now()
         async with sessionmaker.begin() as session:
             lc = await service.get_session(session, team_id, ref.s)
-            minutes = await service.end_session(
-                session, actor_for(client, team_id, user_of(body)), lc, deps.clock.now()
-            )
+            await deps.access.require(actor, lc.channel_id, "end this Lean Coffee")
+            minutes = await service.end_session(session, actor, lc, now)
+            await present.owe_minutes(session, team_id, minutes, now)
+        deps.outbox.kick()
         await deps.scheduler.changed()
         await present.refresh_board(deps, team_id, ref.s)
         await redraw_polls(team_id, ref.s)
-        await present.post_minutes(deps, team_id, minutes)
 
     # --- takeaways --------------------------------------------------------------------------
 
@@ -513,8 +547,11 @@ def register(app: AsyncApp, deps: Deps) -> None:
         body: Body, action: Body, client: AsyncWebClient, respond: AsyncRespond
     ) -> None:
         ref = session_and_topic(action.get("value"))
+        team_id = team_of(body)
+        actor = actor_for(client, team_id, user_of(body))
         async with sessionmaker() as session:
-            lc = await service.get_session(session, team_of(body), ref.s)
+            lc = await service.get_session(session, team_id, ref.s)
+            await deps.access.require(actor, lc.channel_id, "add a takeaway")
             if lc.status == SessionStatus.ENDED:
                 raise Conflict("This Lean Coffee has ended, so its minutes are final.")
             topics = await service.session_topics(session, lc)
@@ -556,6 +593,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
             client,
             parse=parse,
             error_block=LeanCoffeeBlock.TAKEAWAY_TEXT,
+            doing="add a takeaway",
             work=work,
         )
 
@@ -566,9 +604,11 @@ def register(app: AsyncApp, deps: Deps) -> None:
         async def clicked(ack: AsyncAck, body: Body, action: Body, client: AsyncWebClient) -> None:
             ref = PollRef.decode(action.get("value"))
             team_id, user_id = team_of(body), user_of(body)
+            actor = actor_for(client, team_id, user_id)
+            lc = await session_of_poll(team_id, ref.p)  # asked before the write, as for dots
+            await deps.access.require(actor, lc.channel_id, "vote on keeping going")
             try:
                 async with sessionmaker.begin() as session:
-                    actor = actor_for(client, team_id, user_id)
                     await service.vote_on_poll(session, actor, ref.p, choice, deps.clock.now())
             finally:
                 await ack()
@@ -587,9 +627,10 @@ def register(app: AsyncApp, deps: Deps) -> None:
     ) -> None:
         ref = PollRef.decode(action.get("value"))
         team_id = team_of(body)
-        decision = await jobs.decide_poll(
-            deps, team_id, ref.p, actor=actor_for(client, team_id, user_of(body))
-        )
+        actor = actor_for(client, team_id, user_of(body))
+        lc = await session_of_poll(team_id, ref.p)
+        await deps.access.require(actor, lc.channel_id, "decide the vote")
+        decision = await jobs.decide_poll(deps, team_id, ref.p, actor=actor)
         if decision is None:
             raise Conflict("That vote has already been decided.")
         await deps.scheduler.changed()

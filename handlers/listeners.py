@@ -5,6 +5,10 @@ Slack waits only three seconds for an acknowledgement, so a button is acknowledg
 anything it gets wrong is explained privately by `handlers.errors`. A modal is the other way
 round: it is acknowledged only once its work is done, because the acknowledgement is where
 field errors go, and a modal with errors stays open with nothing saved.
+
+Ids a button or a modal carries are claims: once a listener has loaded the object they name,
+it asks `deps.access` (`bot.access`) whether the person may act in that object's channel,
+before anything changes. The community modals do that here, in `submit_to_community`.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.access import ChannelAccess
 from bot.blocks.common import FormErrors
 from bot.errors import Conflict, DomainError
 from bot.services import community as community_service
@@ -97,6 +102,8 @@ async def submit_to_community(
     sessionmaker: async_sessionmaker[AsyncSession],
     actor: Actor,
     *,
+    access: ChannelAccess,
+    doing: str,
     carried: type[CommunityModal],
     parse: Callable[[FormValues], Parsed],
     work: Callable[[AsyncSession, Community, CommunityModal, Parsed], Awaitable[Result]],
@@ -104,12 +111,14 @@ async def submit_to_community(
     field_blocks: Mapping[str, str] | None = None,
 ) -> Result | None:
     """`submit_modal` for a modal about a channel's community (/rota, /health-check): `work`
-    also gets the community the modal was opened for."""
+    also gets the community the modal was opened for, once `actor` is known to be allowed in
+    its channel (`doing` words the refusal, e.g. "change the rota")."""
 
     async def on_community(session: AsyncSession, meta: CommunityModal, form: Parsed) -> Result:
         if meta.c is None:
             raise Conflict("That form lost track of its community. Please open it again.")
         community = await community_service.get_community(session, actor.team_id, meta.c)
+        await access.require(actor, community.channel_id, doing)
         return await work(session, community, meta, form)
 
     return await submit_modal(

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
@@ -104,6 +103,9 @@ def register(app: AsyncApp, deps: Deps) -> None:
             return
         team_id, user_id = team_of(body), user_of(body)
         channel_id = await check_channel(client, body, in_a_dm=IN_A_DM, not_invited=NOT_INVITED)
+        await deps.access.require(
+            actor_for(client, team_id, user_id), channel_id, "start a chat meetup"
+        )
         async with sessionmaker() as session:
             running = await service.running_meetup(session, team_id, channel_id)
             if running is not None:
@@ -128,15 +130,14 @@ def register(app: AsyncApp, deps: Deps) -> None:
         async def work(
             session: AsyncSession, meta: ChatMeetupModal, options: service.StartOptions
         ) -> int:
+            actor = actor_for(client, team_id, user_id)
+            # The channel is the modal's claim: someone may start one only where they may act.
+            await deps.access.require(actor, meta.channel, "start a chat meetup")
             if options.facilitator_id and options.facilitator_id != user_id:
                 await require_person(client, options.facilitator_id, MeetupBlock.FACILITATOR)
-            meetup = await service.start(
-                session,
-                actor_for(client, team_id, user_id),
-                meta.channel,
-                options,
-                deps.clock.now(),
-            )
+            now = deps.clock.now()
+            meetup = await service.start(session, actor, meta.channel, options, now)
+            await present.owe_opening(session, team_id, meetup, now)
             return meetup.id
 
         meetup_id = await submit(
@@ -144,7 +145,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         )
         if meetup_id is None:
             return
-        await present.post_opening(deps, team_id, meetup_id)
+        deps.outbox.kick()
         await jobs.run_due_now(deps, team_id, meetup_id)
         await deps.scheduler.changed()
 
@@ -191,7 +192,9 @@ def register(app: AsyncApp, deps: Deps) -> None:
         body: Body, action: Body, client: AsyncWebClient, respond: AsyncRespond
     ) -> None:
         ref = ChatMeetupRef.decode(action.get("value"))
-        state = await present.snapshot(deps, team_of(body), ref.m)
+        actor = actor_for(client, team_of(body), user_of(body))
+        state = await present.snapshot(deps, actor.team_id, ref.m)
+        await deps.access.require(actor, state.channel_id, "post in its threads")
         if state.status != service.RUNNING:
             raise Conflict("This meetup has ended, so its threads are closed to new posts.")
         if not state.released:
@@ -205,29 +208,28 @@ def register(app: AsyncApp, deps: Deps) -> None:
     async def anonymous_submitted(
         ack: AsyncAck, body: Body, view: Body, client: AsyncWebClient
     ) -> None:
-        # Who sent this is never stored or logged: only the text and the thread are used.
+        # Who sent this is never stored or logged: only the text and the thread are used (and
+        # whether they may post in the meetup's channel, asked of Slack and not kept by person).
         team_id = team_of(body)
+        actor = actor_for(client, team_id, user_of(body))
 
         async def work(
             session: AsyncSession, meta: ChatMeetupModal, form: blocks.AnonymousForm
-        ) -> tuple[int, str, str, blocks.AnonymousForm]:
-            meetup_id = meetup_of(meta)
-            channel_id, thread_ts = await service.anonymous_target(
-                session, team_id, meetup_id, form.prompt_id
+        ) -> int:
+            meetup = await service.get_meetup(session, team_id, meetup_of(meta))
+            await deps.access.require(actor, meetup.channel_id, "post in its threads")
+            now = deps.clock.now()
+            post = await service.post_anonymously(
+                session, team_id, meetup_of(meta), form.prompt_id, form.text, now
             )
-            return meetup_id, channel_id, thread_ts, form
+            await present.owe_anonymous(session, team_id, post, form.text, now)
+            return post.reply_id
 
-        target = await submit(
+        posted = await submit(
             ack, view, parse=blocks.parse_anonymous, work=work, error_block=MeetupBlock.ANON_TEXT
         )
-        if target is None:
-            return
-        meetup_id, channel_id, thread_ts, form = target
-        ts = await present.post_anonymously(deps, channel_id, thread_ts, form.text)
-        async with sessionmaker.begin() as session:
-            await service.record_anonymous(
-                session, team_id, meetup_id, form.prompt_id, ts, form.text, deps.clock.now()
-            )
+        if posted is not None:
+            deps.outbox.kick()
 
     # --- steering ----------------------------------------------------------------------------
 
@@ -237,11 +239,11 @@ def register(app: AsyncApp, deps: Deps) -> None:
     ) -> None:
         ref = ChatMeetupRef.decode(action.get("value"))
         team_id = team_of(body)
+        actor = actor_for(client, team_id, user_of(body))
         async with sessionmaker() as session:
             meetup = await service.get_meetup(session, team_id, ref.m)
-            await service.check_can_extend(
-                session, actor_for(client, team_id, user_of(body)), meetup
-            )
+            await deps.access.require(actor, meetup.channel_id, "extend the meetup")
+            await service.check_can_extend(session, actor, meetup)
             state = await service.state_of(session, meetup)
         meta = ChatMeetupModal(channel=state.channel_id, m=state.id)
         await client.views_open(
@@ -254,25 +256,23 @@ def register(app: AsyncApp, deps: Deps) -> None:
     ) -> None:
         team_id = team_of(body)
 
-        async def work(
-            session: AsyncSession, meta: ChatMeetupModal, minutes: int
-        ) -> tuple[int, datetime, int]:
+        async def work(session: AsyncSession, meta: ChatMeetupModal, minutes: int) -> int:
             meetup = await service.get_meetup(session, team_id, meetup_of(meta))
             actor = actor_for(client, team_id, user_of(body))
-            await service.extend(session, actor, meetup, deps.clock.now(), minutes)
-            return meetup.id, meetup.ends_at, minutes
+            await deps.access.require(actor, meetup.channel_id, "extend the meetup")
+            now = deps.clock.now()
+            await service.extend(session, actor, meetup, now, minutes)
+            await present.owe_extended(session, team_id, meetup, minutes, now)
+            return meetup.id
 
-        extended = await submit(
+        meetup_id = await submit(
             ack, view, parse=blocks.parse_extend, work=work, error_block=MeetupBlock.EXTEND_BY
         )
-        if extended is None:
+        if meetup_id is None:
             return
-        meetup_id, ends_at, minutes = extended
+        deps.outbox.kick()
         await deps.scheduler.changed()
-        await present.refresh_opening(deps, team_id, meetup_id)
-        await present.post_in_opening_thread(
-            deps, team_id, meetup_id, blocks.extended_text(ends_at, minutes)
-        )
+        present.request_opening_refresh(deps, team_id, meetup_id)
 
     @on_button(app, MeetupAction.END_NOW)
     async def end_clicked(
@@ -286,14 +286,17 @@ def register(app: AsyncApp, deps: Deps) -> None:
         now = deps.clock.now()
         async with sessionmaker() as session:
             meetup = await service.get_meetup(session, team_id, ref.m)
+            await deps.access.require(actor, meetup.channel_id, "end the meetup")
             await service.check_can_end(session, actor, meetup)
         complete = await present.catch_up(deps, team_id, ref.m, now)
         async with sessionmaker.begin() as session:
             minutes = await service.end(
                 session, team_id, ref.m, now, actor=actor, replies_may_be_missing=not complete
             )
+            await present.owe_close(session, team_id, minutes, now)
+        deps.outbox.kick()
         await deps.scheduler.changed()
-        await jobs.finish(deps, team_id, minutes)
+        present.request_opening_refresh(deps, team_id, ref.m)
 
     # --- takeaways and actions -------------------------------------------------------------
 
@@ -302,7 +305,9 @@ def register(app: AsyncApp, deps: Deps) -> None:
         body: Body, action: Body, client: AsyncWebClient, respond: AsyncRespond
     ) -> None:
         ref = ChatMeetupRef.decode(action.get("value"))
-        state = await present.snapshot(deps, team_of(body), ref.m)
+        actor = actor_for(client, team_of(body), user_of(body))
+        state = await present.snapshot(deps, actor.team_id, ref.m)
+        await deps.access.require(actor, state.channel_id, "add a takeaway")
         meta = ChatMeetupModal(channel=state.channel_id, m=state.id)
         await client.views_open(trigger_id=body["trigger_id"], view=blocks.takeaway_modal(meta))
 
@@ -316,16 +321,19 @@ def register(app: AsyncApp, deps: Deps) -> None:
             session: AsyncSession, meta: ChatMeetupModal, form: blocks.TakeawayForm
         ) -> tuple[int, str, bool]:
             meetup_id = meetup_of(meta)
+            actor = actor_for(client, team_id, user_of(body))
+            meetup = await service.get_meetup(session, team_id, meetup_id)
+            await deps.access.require(actor, meetup.channel_id, "add a takeaway")
             minutes = await service.add_takeaway(
                 session,
-                actor_for(client, team_id, user_of(body)),
+                actor,
                 meetup_id,
                 form.text,
                 deps.clock.now(),
                 owner_id=form.owner_id,
                 due_date=form.due_date,
             )
-            return meetup_id, meta.channel, minutes is not None
+            return meetup_id, meetup.channel_id, minutes is not None
 
         added = await submit(
             ack, view, parse=blocks.parse_takeaway, work=work, error_block=MeetupBlock.TAKEAWAY_TEXT

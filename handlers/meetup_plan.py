@@ -3,10 +3,7 @@ reminder; also registers the job that starts those meetups at their time."""
 
 from __future__ import annotations
 
-import logging
-
 from slack_bolt.async_app import AsyncAck, AsyncApp
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.app import Deps
@@ -15,14 +12,14 @@ from bot.blocks.common import FormErrors
 from bot.errors import DomainError
 from bot.ids import MeetupBlock, MeetupPlanAction, MeetupPlanView
 from bot.jobs import meetup_rota as jobs
+from bot.presenters import meetup as present
 from bot.services import community as community_service
 from bot.services import meetup_plan as service
 from bot.services import rota
+from bot.services.actor import Actor
 from bot.services.rota import Unavailable
 from bot.state import MeetupRef
 from handlers.slack_payloads import Body, actor_for, team_of, user_of
-
-logger = logging.getLogger(__name__)
 
 # Which modal input a service refusal belongs under.
 FIELD_BLOCKS = {"prompts": MeetupBlock.PROMPTS, "pace": MeetupBlock.PACE}
@@ -30,6 +27,13 @@ FIELD_BLOCKS = {"prompts": MeetupBlock.PROMPTS, "pace": MeetupBlock.PACE}
 
 def register(app: AsyncApp, deps: Deps) -> None:
     sessionmaker = deps.sessionmaker
+
+    async def may_plan(actor: Actor, community_id: int) -> None:
+        """The community is a claim (a button value, the modal's metadata): refuse unless the
+        person may act in its channel, before anything is asked or changed."""
+        async with sessionmaker() as session:
+            community = await community_service.get_community(session, actor.team_id, community_id)
+        await deps.access.require(actor, community.channel_id, "choose its prompts")
 
     async def away_statuses(team_id: str, community_id: int) -> Unavailable:
         """Who Slack says is away, so "whose turn" matches the reminders."""
@@ -45,6 +49,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         await ack()
         ref = MeetupRef.decode(action.get("value"))
         actor = actor_for(client, team_of(body), user_of(body))
+        await may_plan(actor, ref.c)
         unavailable = await away_statuses(actor.team_id, ref.c)
         async with sessionmaker.begin() as session:
             community = await community_service.get_community(session, actor.team_id, ref.c)
@@ -63,6 +68,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
             return
         actor = actor_for(client, team_of(body), user_of(body))
         try:
+            await may_plan(actor, ref.c)
             unavailable = await away_statuses(actor.team_id, ref.c)
             async with sessionmaker.begin() as session:
                 community = await community_service.get_community(session, actor.team_id, ref.c)
@@ -73,16 +79,20 @@ def register(app: AsyncApp, deps: Deps) -> None:
                 target = await service.plan_target(
                     session, actor, community, ref.m, now, unavailable
                 )
+                # So the facilitator sees what will happen.
+                await present.owe_direct_message(
+                    session,
+                    actor.team_id,
+                    present.one_off_key("plan_saved"),
+                    actor.user_id,
+                    blocks.saved_text(target, plan),
+                    now,
+                )
         except DomainError as exc:
             block = FIELD_BLOCKS.get(exc.field or "", MeetupBlock.PROMPTS)
             await ack(response_action="errors", errors={block: exc.message})
             return
         await ack()
-        try:
-            await client.chat_postMessage(
-                channel=actor.user_id, text=blocks.saved_text(target, plan)
-            )
-        except SlackApiError as exc:
-            logger.warning("Could not confirm a saved meetup plan: %s", exc.response.get("error"))
+        deps.outbox.kick()
 
     jobs.register(deps)

@@ -14,6 +14,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.access import ChannelAccess
 from bot.app import Deps
 from bot.blocks import minutes as blocks
 from bot.blocks.common import unescape_slack
@@ -23,7 +24,7 @@ from bot.services import minutes as service
 from bot.services import minutes_export as export
 from bot.state import MinutesRef
 from handlers.listeners import on_button
-from handlers.slack_payloads import Body, check_channel, team_of, user_of
+from handlers.slack_payloads import Body, actor_for, check_channel, team_of, user_of
 
 logger = logging.getLogger(__name__)
 
@@ -38,34 +39,17 @@ MINUTES_NOT_INVITED = (
     "followed by some words."
 )
 NAMES_LOOKED_UP = 50  # beyond this many people, the export names them by Slack id
-MEMBERS_PAGE = 1000
 
 
-def visibility(client: AsyncWebClient, user_id: str) -> Callable[[str], Awaitable[bool]]:
-    """Whether `user_id` may see what was said in a channel: anyone for a public channel,
-    only members for a private one. Unknown channels (or ones hearth has left) stay hidden."""
+def visibility(
+    access: ChannelAccess, team_id: str, user_id: str
+) -> Callable[[str], Awaitable[bool]]:
+    """Whether `user_id` may see what was said in a channel: the one rule of who may act
+    where (`bot.access`): anyone for a public channel, only members for a private one.
+    Unknown channels (or ones hearth has left) stay hidden."""
 
     async def can_see(channel_id: str) -> bool:
-        try:
-            info = await client.conversations_info(channel=channel_id)
-        except SlackApiError:
-            return False
-        channel = info.get("channel") or {}
-        if not (channel.get("is_private") or channel.get("is_im") or channel.get("is_mpim")):
-            return True
-        cursor: str | None = None
-        while True:
-            try:
-                page = await client.conversations_members(
-                    channel=channel_id, limit=MEMBERS_PAGE, cursor=cursor
-                )
-            except SlackApiError:
-                return False
-            if user_id in (page.get("members") or []):
-                return True
-            cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
-            if not cursor:
-                return False
+        return await access.may_act(team_id, user_id, channel_id)
 
     return can_see
 
@@ -107,6 +91,9 @@ def register(app: AsyncApp, deps: Deps) -> None:
             return
         if not text:
             channel_id = await in_channel(client, body)
+            await deps.access.require(
+                actor_for(client, team_id, user_id), channel_id, "see minutes"
+            )
             async with sessionmaker() as session:
                 entries = await service.recent(session, team_id, channel_id)
                 total = await service.count(session, team_id, channel_id)
@@ -120,7 +107,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
             raise Conflict(blocks.no_results_text(text))
         async with sessionmaker() as session:
             found = await service.search(
-                session, team_id, words, can_see=visibility(client, user_id)
+                session, team_id, words, can_see=visibility(deps.access, team_id, user_id)
             )
         if not found.hits:
             await respond(text=blocks.no_results_text(text, found))
@@ -133,6 +120,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         client: AsyncWebClient, body: Body, team_id: str, user_id: str, respond: AsyncRespond
     ) -> None:
         channel_id = await in_channel(client, body)
+        await deps.access.require(actor_for(client, team_id, user_id), channel_id, "export minutes")
         async with sessionmaker() as session:
             stored = await service.all_in_channel(session, team_id, channel_id)
         if not stored:
@@ -170,8 +158,8 @@ def register(app: AsyncApp, deps: Deps) -> None:
         team_id, user_id = team_of(body), user_of(body)
         async with sessionmaker() as session:
             stored = await service.get(session, team_id, ref.m)
-        if not await visibility(client, user_id)(stored.entry.channel_id):
-            raise NotAllowed("Those minutes are from a private channel you're not in.")
+        actor = actor_for(client, team_id, user_id)
+        await deps.access.require(actor, stored.entry.channel_id, "see its minutes")
         for chunk in blocks.full_messages(stored):
             await respond(
                 text=blocks.full_text(stored),

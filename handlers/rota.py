@@ -2,9 +2,11 @@
 swap requests) and its modals.
 
 Each listener parses what Slack sent, runs one unit of work against `bot.services.rota`, and
-then tells the people concerned: the person acting privately, anyone affected by direct
-message, and the channel when a meetup or its facilitator changes. Anything a person got
-wrong is raised as a `DomainError` and explained privately by `handlers.errors`.
+tells the people concerned: the person acting privately (answered at once), anyone affected
+by direct message and the channel when a meetup or its facilitator changes (owed through the
+outbox in the unit of work's transaction, and sent once it commits: `deps.outbox.kick()`).
+Anything a person got wrong is raised as a `DomainError` and explained privately by
+`handlers.errors`.
 """
 
 from __future__ import annotations
@@ -50,7 +52,8 @@ from bot.errors import Conflict, DomainError, InvalidInput, NotFound
 from bot.ids import RotaAction, RotaBlock, RotaView
 from bot.presenters import rota as present
 from bot.services import community as community_service
-from bot.services import rota
+from bot.services import outbox, rota
+from bot.services import rota_reminders as reminders
 from bot.services.actor import Actor
 from bot.services.recurrence import zone
 from bot.services.rota import CalledOff, MeetupStatus, PendingSwap, Turn
@@ -147,6 +150,24 @@ def register(app: AsyncApp, deps: Deps) -> None:
     async def community_by_id(session: AsyncSession, team_id: str, community_id: int) -> Community:
         return await community_service.get_community(session, team_id, community_id)
 
+    async def community_of(
+        session: AsyncSession, actor: Actor, community_id: int, doing: str
+    ) -> Community:
+        """The community a button names, once `actor` is known to be allowed in its channel
+        (the id is a claim; `doing` words the refusal, e.g. "join the rota")."""
+        community = await community_by_id(session, actor.team_id, community_id)
+        await deps.access.require(actor, community.channel_id, doing)
+        return community
+
+    async def may_act_on_swap(actor: Actor, swap_id: int, doing: str) -> None:
+        """A swap request is the two people's it is between (it came to them directly), so
+        they may always answer or withdraw it; anyone else must be allowed in the community's
+        channel first, and then the rules decide (a lead may withdraw it)."""
+        async with sessionmaker() as session:
+            swap, community = await rota.swap_of_team(session, actor.team_id, swap_id)
+        if actor.user_id not in (swap.from_user_id, swap.to_user_id):
+            await deps.access.require(actor, community.channel_id, doing)
+
     async def away_statuses(session: AsyncSession, community: Community) -> rota.Unavailable:
         """Who Slack says is away (holiday, off sick), so turns shown match the reminders."""
         members = [m.user_id for m in await rota.members(session, community)]
@@ -186,35 +207,27 @@ def register(app: AsyncApp, deps: Deps) -> None:
         else:
             await respond(text=notice, response_type="ephemeral", replace_original=False)
 
-    async def tell_called_off(
-        called: Sequence[CalledOff], channel_id: str, was_at: datetime | None = None
-    ) -> None:
-        """Tell both people about each swap request a change just called off."""
-        for off in called:
-            for user_id, for_asker in ((off.swap.from_user_id, True), (off.swap.to_user_id, False)):
-                await present.dm(
-                    deps,
-                    user_id,
-                    blocks.swap_called_off_text(
-                        off, channel_id, for_asker=for_asker, was_at=was_at
-                    ),
-                )
-
     async def after_change(
         session: AsyncSession,
         community: Community,
         *,
         moved_meetup_id: int | None = None,
         pending_before: Sequence[PendingSwap] = (),
+        was_at: datetime | None = None,
     ) -> list[CalledOff]:
-        """Call off the swap requests a change made pointless (inside its transaction)."""
-        return await rota.call_off_swaps(
+        """Call off the swap requests a change made pointless, and owe both people of each a
+        word about it (inside the change's transaction)."""
+        called = await rota.call_off_swaps(
             session,
             community,
             now(),
             moved_meetup_id=moved_meetup_id,
             pending_before=pending_before,
         )
+        await present.owe_called_off(
+            session, community.team_id, called, community.channel_id, now(), was_at
+        )
+        return called
 
     # --- the command ----------------------------------------------------------------------
 
@@ -230,6 +243,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         channel_id = await check_channel(client, body, in_a_dm=IN_A_DM, not_invited=NOT_INVITED)
         team_id = team_of(body)
         actor = actor_for(client, team_id, user_of(body))
+        await deps.access.require(actor, channel_id, "use the rota")
         handler = SUBCOMMANDS.get(parsed.verb)
         if handler is None:
             typed = escape_mrkdwn(truncate(parsed.verb, 30))
@@ -324,9 +338,9 @@ def register(app: AsyncApp, deps: Deps) -> None:
         async with sessionmaker.begin() as session:
             community = await existing_community(session, actor.team_id, channel_id)
             await rota.leave(session, actor, community)
-            called = await after_change(session, community)
+            await after_change(session, community)
+        deps.outbox.kick()
         await deps.scheduler.changed()
-        await tell_called_off(called, channel_id)
         await respond(
             text="You've left the rota, so you won't be asked to facilitate. Thanks for your "
             "turns! `/rota join` brings you back any time."
@@ -346,6 +360,18 @@ def register(app: AsyncApp, deps: Deps) -> None:
         async with sessionmaker.begin() as session:
             community = await community_service.community_for(session, actor, channel_id, now())
             added = await rota.add_members(session, actor, community, people, now())
+            for user_id in added:
+                if user_id != actor.user_id:
+                    await present.owe_dm(
+                        session,
+                        actor.team_id,
+                        user_id,
+                        f"{mention(actor.user_id)} added you to the facilitation rota in "
+                        f"<#{channel_id}>. Type `/rota` there to see when your turn is, or "
+                        "`/rota leave` if it isn't for you.",
+                        now(),
+                    )
+        deps.outbox.kick()
         await deps.scheduler.changed()
         already = [u for u in people if u not in added]
         parts = []
@@ -355,15 +381,6 @@ def register(app: AsyncApp, deps: Deps) -> None:
             verb = "is" if len(already) == 1 else "are"
             parts.append(f"{list_words([mention(u) for u in already])} {verb} already in it.")
         await respond(text=" ".join(parts))
-        for user_id in added:
-            if user_id != actor.user_id:
-                await present.dm(
-                    deps,
-                    user_id,
-                    f"{mention(actor.user_id)} added you to the facilitation rota in "
-                    f"<#{channel_id}>. Type `/rota` there to see when your turn is, or "
-                    "`/rota leave` if it isn't for you.",
-                )
 
     async def remove(
         parsed: RotaCommand,
@@ -378,9 +395,9 @@ def register(app: AsyncApp, deps: Deps) -> None:
             community = await existing_community(session, actor.team_id, channel_id)
             for user_id in people:
                 await rota.remove_member(session, actor, community, user_id)
-            called = await after_change(session, community)
+            await after_change(session, community)
+        deps.outbox.kick()
         await deps.scheduler.changed()
-        await tell_called_off(called, channel_id)
         await respond(
             text=f"Removed {list_words([mention(u) for u in people])} from the rota. "
             "Any turns they had go to the next people in line."
@@ -405,6 +422,18 @@ def register(app: AsyncApp, deps: Deps) -> None:
             community = await community_service.community_for(session, actor, channel_id, now())
             added = await community_service.add_leads(session, actor, community, people, now())
             leads = await community_service.leads(session, community)
+            for user_id in added:
+                if user_id != actor.user_id:
+                    await present.owe_dm(
+                        session,
+                        actor.team_id,
+                        user_id,
+                        f"{mention(actor.user_id)} made you a lead of the community in "
+                        f"<#{channel_id}>: you can now set its meetup schedule and manage its "
+                        "rota. `/rota help` shows how.",
+                        now(),
+                    )
+        deps.outbox.kick()
         names = list_words([mention(u) for u in leads])
         if not added:
             await respond(text=f"They're already leads. This community's leads: {names}.")
@@ -413,15 +442,6 @@ def register(app: AsyncApp, deps: Deps) -> None:
             text=f"{list_words([mention(u) for u in added])} can now look after the rota "
             f"and the schedule too. This community's leads: {names}."
         )
-        for user_id in added:
-            if user_id != actor.user_id:
-                await present.dm(
-                    deps,
-                    user_id,
-                    f"{mention(actor.user_id)} made you a lead of the community in "
-                    f"<#{channel_id}>: you can now set its meetup schedule and manage its "
-                    "rota. `/rota help` shows how.",
-                )
 
     async def lead_remove(
         change: LeadChange, respond: AsyncRespond, actor: Actor, channel_id: str
@@ -432,7 +452,19 @@ def register(app: AsyncApp, deps: Deps) -> None:
             community = await existing_community(session, actor.team_id, channel_id)
             removed = await community_service.remove_leads(session, actor, community, people)
             leads = await community_service.leads(session, community)
-        others = [u for u in removed if u != actor.user_id]
+            others = [u for u in removed if u != actor.user_id]
+            for user_id in others:
+                await present.owe_dm(
+                    session,
+                    actor.team_id,
+                    user_id,
+                    f"{mention(actor.user_id)} stepped you down as a lead of the community in "
+                    f"<#{channel_id}>. Thank you for looking after it! Nothing else changes: "
+                    "you keep your place in the rota if you're in it, and a lead can make you "
+                    "one again any time.",
+                    now(),
+                )
+        deps.outbox.kick()
         parts = []
         if others:
             verb = "is no longer a lead" if len(others) == 1 else "are no longer leads"
@@ -441,15 +473,6 @@ def register(app: AsyncApp, deps: Deps) -> None:
             parts.append("You've stepped down as a lead. Thank you for looking after the rota!")
         parts.append(f"This community's leads: {list_words([mention(u) for u in leads])}.")
         await respond(text=" ".join(parts))
-        for user_id in others:
-            await present.dm(
-                deps,
-                user_id,
-                f"{mention(actor.user_id)} stepped you down as a lead of the community in "
-                f"<#{channel_id}>. Thank you for looking after it! Nothing else changes: "
-                "you keep your place in the rota if you're in it, and a lead can make you "
-                "one again any time.",
-            )
 
     async def skip_command(
         parsed: RotaCommand,
@@ -465,10 +488,10 @@ def register(app: AsyncApp, deps: Deps) -> None:
         await respond(text=notice)
 
     async def do_skip(actor: Actor, community_id: int, meetup_id: int | None) -> str:
-        """Pass the next meetup on; tell the new facilitator, the skipped one and the channel.
-        Returns the note for the person who acted."""
+        """Pass the next meetup on; owe the new facilitator, the skipped one and the channel
+        a word about it. Returns the note for the person who acted."""
         async with sessionmaker.begin() as session:
-            community = await community_by_id(session, actor.team_id, community_id)
+            community = await community_of(session, actor, community_id, "skip a turn")
             before = await rota.next_turn(
                 session, community, now(), unavailable=await away_statuses(session, community)
             )
@@ -484,67 +507,77 @@ def register(app: AsyncApp, deps: Deps) -> None:
                 now(),
                 unavailable=await away_statuses(session, community),
             )
-            channel_id = community.channel_id
-            called = await after_change(session, community)
+            await after_change(session, community)
+            skipped = before.facilitator_id
+            assert skipped is not None
+            await owe_skipped(session, actor, community, before, after, skipped)
+        deps.outbox.kick()
         await deps.scheduler.changed()
-        await tell_called_off(called, channel_id)
-        skipped = before.facilitator_id
-        assert skipped is not None
-        await tell_new_facilitator(community_id, channel_id, after, skipped)
-        if skipped != actor.user_id:
-            await present.dm(
-                deps,
-                skipped,
-                f"{mention(actor.user_id)} passed your turn for the meetup in <#{channel_id}> on "
-                f"{blocks.when(before.starts_at)} on to the next person. You keep your place.",
-            )
         if after.facilitator_id is None:
-            await present.announce(
-                deps,
-                channel_id,
-                f"Can anyone facilitate the meetup on {blocks.when(after.starts_at)}? "
-                f"{mention(skipped)} can't, and nobody else in the rota is available. "
-                "`/rota join` to help out.",
-            )
             return (
                 "Done: your turn is passed on, but nobody else in the rota is available for "
                 f"{blocks.when(after.starts_at)}. I've asked the channel for help."
             )
-        await present.announce(
-            deps,
-            channel_id,
-            f"Change of facilitator: {mention(after.facilitator_id)} will facilitate the meetup "
-            f"on {blocks.when(after.starts_at)} instead of {mention(skipped)}.",
-        )
         whose = "your" if skipped == actor.user_id else f"{mention(skipped)}'s"
         return (
             f"Done: {whose} turn is passed on. {mention(after.facilitator_id)} will facilitate "
             f"the meetup on {blocks.when(after.starts_at)}, and has been told."
         )
 
-    async def tell_new_facilitator(
-        community_id: int, channel_id: str, turn: Turn, instead_of: str
+    async def owe_skipped(
+        session: AsyncSession,
+        actor: Actor,
+        community: Community,
+        before: Turn,
+        after: Turn,
+        skipped: str,
     ) -> None:
-        if turn.facilitator_id is None:
-            return
-        ref = MeetupRef(c=community_id, m=turn.meetup_id).encode()
-        text = (
-            f"{mention(instead_of)} can't facilitate the meetup in <#{channel_id}> on "
-            f"{blocks.when(turn.starts_at)}, so it's your turn. Can you do it?"
-        )
-        await present.dm(
-            deps,
-            turn.facilitator_id,
-            text,
-            [
-                section(text),
-                actions(
-                    button("I'll be there", RotaAction.CONFIRM, ref, style="primary"),
-                    button("Skip my turn", RotaAction.SKIP, ref),
-                    button("Swap…", RotaAction.SWAP, ref),
-                ),
-            ],
-        )
+        """The turn passed on: ask the new facilitator, tell the skipped one (when someone
+        else skipped them) and the channel (asking for help when nobody is left)."""
+        team_id, channel_id = actor.team_id, community.channel_id
+        if after.facilitator_id is not None:
+            ref = MeetupRef(c=community.id, m=after.meetup_id).encode()
+            text = (
+                f"{mention(skipped)} can't facilitate the meetup in <#{channel_id}> on "
+                f"{blocks.when(after.starts_at)}, so it's your turn. Can you do it?"
+            )
+            await present.owe_dm(
+                session,
+                team_id,
+                after.facilitator_id,
+                text,
+                now(),
+                [
+                    section(text),
+                    actions(
+                        button("I'll be there", RotaAction.CONFIRM, ref, style="primary"),
+                        button("Skip my turn", RotaAction.SKIP, ref),
+                        button("Swap…", RotaAction.SWAP, ref),
+                    ),
+                ],
+                until=after.starts_at,
+            )
+        if skipped != actor.user_id:
+            await present.owe_dm(
+                session,
+                team_id,
+                skipped,
+                f"{mention(actor.user_id)} passed your turn for the meetup in <#{channel_id}> on "
+                f"{blocks.when(before.starts_at)} on to the next person. You keep your place.",
+                now(),
+            )
+        if after.facilitator_id is None:
+            text = (
+                f"Can anyone facilitate the meetup on {blocks.when(after.starts_at)}? "
+                f"{mention(skipped)} can't, and nobody else in the rota is available. "
+                "`/rota join` to help out."
+            )
+        else:
+            text = (
+                f"Change of facilitator: {mention(after.facilitator_id)} will facilitate the "
+                f"meetup on {blocks.when(after.starts_at)} instead of {mention(skipped)}."
+            )
+        await present.owe_announcement(session, team_id, channel_id, text, now())
 
     async def swap_command(
         parsed: RotaCommand,
@@ -571,7 +604,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         body: Body, client: AsyncWebClient, actor: Actor, community_id: int, meetup_id: int
     ) -> None:
         async with sessionmaker.begin() as session:
-            community = await community_by_id(session, actor.team_id, community_id)
+            community = await community_of(session, actor, community_id, "ask for a swap")
             turn = await rota.next_turn(
                 session, community, now(), unavailable=await away_statuses(session, community)
             )
@@ -598,11 +631,14 @@ def register(app: AsyncApp, deps: Deps) -> None:
         async with sessionmaker.begin() as session:
             community = await community_by_id(session, actor.team_id, community_id)
             asked = await request_swap(session, actor, community, meetup_id, other)
-        return await tell_swap(actor, asked)
+        deps.outbox.kick()
+        return swap_asked_note(asked)
 
     async def request_swap(
         session: AsyncSession, actor: Actor, community: Community, meetup_id: int, other: str
     ) -> SwapAsked:
+        """Record the request and owe the other person their DM asking them (with *Accept*
+        and *Decline*), in the same transaction."""
         turn = await rota.next_turn(
             session, community, now(), unavailable=await away_statuses(session, community)
         )
@@ -616,21 +652,15 @@ def register(app: AsyncApp, deps: Deps) -> None:
             now(),
             unavailable=await away_statuses(session, community),
         )
+        await present.owe_swap_request(
+            session, actor.team_id, swap, community.channel_id, turn.starts_at, now()
+        )
         return SwapAsked(swap.id, other, community.channel_id, turn.starts_at)
 
-    async def tell_swap(actor: Actor, asked: SwapAsked) -> tuple[str, list[Block]]:
-        """Ask the other person by DM; returns the note for the person who asked, whose
-        *Withdraw the request* button knows where that DM is, to redraw it."""
-        sent = await present.dm(
-            deps,
-            asked.other,
-            blocks.swap_request_text(actor.user_id, asked.channel_id, asked.starts_at),
-            blocks.swap_request_blocks(
-                asked.swap_id, actor.user_id, asked.channel_id, asked.starts_at
-            ),
-        )
-        dm_channel, dm_ts = sent if sent else (None, None)
-        ref = SwapAskedRef(w=asked.swap_id, ch=dm_channel, ts=dm_ts)
+    def swap_asked_note(asked: SwapAsked) -> tuple[str, list[Block]]:
+        """The note for the person who asked. Its *Withdraw the request* button names the
+        swap; where the request's DM landed is the outbox's to say when it is withdrawn."""
+        ref = SwapAskedRef(w=asked.swap_id)
         return (
             blocks.swap_asked_text(asked.other, asked.starts_at),
             blocks.swap_asked_blocks(ref, asked.other, asked.starts_at),
@@ -657,7 +687,9 @@ def register(app: AsyncApp, deps: Deps) -> None:
                 trigger_id=body["trigger_id"], view=blocks.away_modal(meta, who, today)
             )
             return
-        starts_on, ends_on = parse_period(parsed.rest, today)
+        # "Try `/rota away …`" only fits when the person is marking themselves away.
+        command = "/rota away" if who == actor.user_id else None
+        starts_on, ends_on = parse_period(parsed.rest, today, command=command)
         await check_person(client, who)
         await respond(text=await mark_away(actor, community_id, who, starts_on, ends_on))
 
@@ -667,20 +699,29 @@ def register(app: AsyncApp, deps: Deps) -> None:
         async with sessionmaker.begin() as session:
             community = await community_by_id(session, actor.team_id, community_id)
             await rota.set_away(session, actor, community, who, starts_on, ends_on, now())
-            channel_id = community.channel_id
+            note = await tell_away(session, actor, community.channel_id, who, starts_on, ends_on)
+        deps.outbox.kick()
         await deps.scheduler.changed()
-        return await tell_away(actor, channel_id, who, starts_on, ends_on)
+        return note
 
     async def tell_away(
-        actor: Actor, channel_id: str, who: str, starts_on: date, ends_on: date
+        session: AsyncSession,
+        actor: Actor,
+        channel_id: str,
+        who: str,
+        starts_on: date,
+        ends_on: date,
     ) -> str:
-        """Tell someone marked away by another; returns the note for the person who acted."""
+        """Owe someone marked away by another a DM about it (in the transaction that marked
+        them); returns the note for the person who acted."""
         if who != actor.user_id:
-            await present.dm(
-                deps,
+            await present.owe_dm(
+                session,
+                actor.team_id,
                 who,
                 f"{mention(actor.user_id)} marked you as away for the rota in <#{channel_id}>: "
                 + blocks.away_text(who, who, starts_on, ends_on).removeprefix("Got it: "),
+                now(),
             )
         return blocks.away_text(who, actor.user_id, starts_on, ends_on)
 
@@ -729,7 +770,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         ref = CommunityRef.decode(action.get("value"))
         actor = actor_for(client, team_of(body), user_of(body))
         async with sessionmaker.begin() as session:
-            community = await community_by_id(session, actor.team_id, ref.c)
+            community = await community_of(session, actor, ref.c, "join the rota")
             await rota.join(session, actor, community, now())
             notice = await joined_notice(session, community, actor.user_id)
         await deps.scheduler.changed()
@@ -742,11 +783,11 @@ def register(app: AsyncApp, deps: Deps) -> None:
         ref = CommunityRef.decode(action.get("value"))
         actor = actor_for(client, team_of(body), user_of(body))
         async with sessionmaker.begin() as session:
-            community = await community_by_id(session, actor.team_id, ref.c)
+            community = await community_of(session, actor, ref.c, "leave the rota")
             await rota.leave(session, actor, community)
-            called, channel_id = await after_change(session, community), community.channel_id
+            await after_change(session, community)
+        deps.outbox.kick()
         await deps.scheduler.changed()
-        await tell_called_off(called, channel_id)
         await reply(body, respond, actor, ref.c, "You've left the rota. Thanks for your turns!")
 
     @on_button(app, RotaAction.AWAY)
@@ -755,8 +796,9 @@ def register(app: AsyncApp, deps: Deps) -> None:
     ) -> None:
         ref = CommunityRef.decode(action.get("value"))
         user_id = user_of(body)
+        actor = actor_for(client, team_of(body), user_id)
         async with sessionmaker() as session:
-            community = await community_by_id(session, team_of(body), ref.c)
+            community = await community_of(session, actor, ref.c, "mark someone away")
             today = await present.today_for(session, community, now())
         meta = RotaModal(channel=community.channel_id, c=community.id)
         await client.views_open(
@@ -768,7 +810,10 @@ def register(app: AsyncApp, deps: Deps) -> None:
         body: Body, action: Body, client: AsyncWebClient, respond: AsyncRespond
     ) -> None:
         ref = CommunityRef.decode(action.get("value"))
-        message = await stats_message(team_of(body), ref.c)
+        actor = actor_for(client, team_of(body), user_of(body))
+        async with sessionmaker() as session:
+            await community_of(session, actor, ref.c, "see the rota's stats")
+        message = await stats_message(actor.team_id, ref.c)
         await respond(response_type="ephemeral", replace_original=False, **message)
 
     @on_button(app, RotaAction.EDIT_SCHEDULE)
@@ -778,7 +823,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         ref = CommunityRef.decode(action.get("value"))
         actor = actor_for(client, team_of(body), user_of(body))
         async with sessionmaker() as session:
-            community = await community_by_id(session, actor.team_id, ref.c)
+            community = await community_of(session, actor, ref.c, "change the meetup schedule")
             await community_service.require_lead(
                 session, community, actor, "change the meetup schedule"
             )
@@ -801,13 +846,20 @@ def register(app: AsyncApp, deps: Deps) -> None:
         ref = CommunityRef.decode(action.get("value"))
         actor = actor_for(client, team_of(body), user_of(body))
         async with sessionmaker.begin() as session:
-            community = await community_by_id(session, actor.team_id, ref.c)
+            community = await community_of(session, actor, ref.c, "delete the meetup schedule")
             pending = await rota.pending_swaps(session, community)
             await rota.delete_schedule(session, actor, community, now())
-            channel_id = community.channel_id
-            called = await after_change(session, community, pending_before=pending)
+            await after_change(session, community, pending_before=pending)
+            await present.owe_announcement(
+                session,
+                actor.team_id,
+                community.channel_id,
+                f"{mention(actor.user_id)} deleted the meetup schedule, so there are no meetups "
+                "planned for now.",
+                now(),
+            )
+        deps.outbox.kick()
         await deps.scheduler.changed()
-        await tell_called_off(called, channel_id)
         notice = (
             "The meetup schedule is deleted: no more meetups or reminders. The rota is kept, "
             "so `/rota schedule` picks up where you left off."
@@ -816,12 +868,6 @@ def register(app: AsyncApp, deps: Deps) -> None:
             await respond(replace_original=True, text=notice)
         else:
             await respond(text=notice, response_type="ephemeral", replace_original=False)
-        await present.announce(
-            deps,
-            channel_id,
-            f"{mention(actor.user_id)} deleted the meetup schedule, so there are no meetups "
-            "planned for now.",
-        )
 
     @on_button(app, RotaAction.CANCEL_MEETUP)
     async def cancel_clicked(
@@ -830,17 +876,22 @@ def register(app: AsyncApp, deps: Deps) -> None:
         ref = MeetupRef.decode(action.get("value"))
         actor = actor_for(client, team_of(body), user_of(body))
         async with sessionmaker.begin() as session:
-            community = await community_by_id(session, actor.team_id, ref.c)
+            community = await community_of(session, actor, ref.c, "cancel a meetup")
             meetup = await rota.cancel_meetup(session, actor, community, ref.m, now())
-            starts_at, channel_id = meetup.starts_at, community.channel_id
-            called = await after_change(session, community)
+            starts_at = meetup.starts_at
+            await reminders.withdraw_notices(session, actor.team_id, meetup, starts_at, now())
+            await after_change(session, community)
+            await present.owe_announcement(
+                session,
+                actor.team_id,
+                community.channel_id,
+                blocks.meetup_cancelled_text(actor.user_id, starts_at),
+                now(),
+            )
+        deps.outbox.kick()
         await deps.scheduler.changed()
-        await tell_called_off(called, channel_id)
         await reply(
             body, respond, actor, ref.c, f"Cancelled the meetup on {blocks.when(starts_at)}."
-        )
-        await present.announce(
-            deps, channel_id, blocks.meetup_cancelled_text(actor.user_id, starts_at)
         )
 
     @on_button(app, RotaAction.MOVE_MEETUP)
@@ -850,7 +901,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         ref = MeetupRef.decode(action.get("value"))
         actor = actor_for(client, team_of(body), user_of(body))
         async with sessionmaker() as session:
-            community = await community_by_id(session, actor.team_id, ref.c)
+            community = await community_of(session, actor, ref.c, "move a meetup")
             await community_service.require_lead(session, community, actor, "move a meetup")
             meetup = await rota.get_meetup(session, community, ref.m)
             schedule = await rota.get_schedule(session, community)
@@ -870,7 +921,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         ref = MeetupRef.decode(action.get("value"))
         actor = actor_for(client, team_of(body), user_of(body))
         async with sessionmaker.begin() as session:
-            community = await community_by_id(session, actor.team_id, ref.c)
+            community = await community_of(session, actor, ref.c, "confirm a turn")
             meetup = await rota.confirm(session, actor, community, ref.m, now())
             starts_at = meetup.starts_at
         await deps.scheduler.changed()
@@ -904,31 +955,36 @@ def register(app: AsyncApp, deps: Deps) -> None:
     ) -> None:
         ref = SwapRef.decode(action.get("value"))
         actor = actor_for(client, team_of(body), user_of(body))
+        await may_act_on_swap(actor, ref.w, "answer a swap request")
         async with sessionmaker.begin() as session:
             swap, meetup = await rota.answer_swap(session, actor, ref.w, accept, now())
             community = await community_by_id(session, actor.team_id, meetup.community_id)
-            asker, starts_at, channel_id = swap.from_user_id, meetup.starts_at, community.channel_id
-            called = await after_change(session, community)
+            asker, starts_at = swap.from_user_id, meetup.starts_at
+            await after_change(session, community)
+            await present.owe_dm(
+                session,
+                actor.team_id,
+                asker,
+                blocks.swap_answered_text(
+                    asker, actor.user_id, starts_at, accepted=accept, for_asker=True
+                ),
+                now(),
+            )
+            if accept:
+                await present.owe_announcement(
+                    session,
+                    actor.team_id,
+                    community.channel_id,
+                    f"Change of facilitator: {mention(actor.user_id)} will facilitate the "
+                    f"meetup on {blocks.when(starts_at)} instead of {mention(asker)}.",
+                    now(),
+                )
+        deps.outbox.kick()
         await deps.scheduler.changed()
-        await tell_called_off(called, channel_id)
         own = blocks.swap_answered_text(
             asker, actor.user_id, starts_at, accepted=accept, for_asker=False
         )
         await respond(replace_original=True, text=own, blocks=[section(own).to_dict()])
-        await present.dm(
-            deps,
-            asker,
-            blocks.swap_answered_text(
-                asker, actor.user_id, starts_at, accepted=accept, for_asker=True
-            ),
-        )
-        if accept:
-            await present.announce(
-                deps,
-                channel_id,
-                f"Change of facilitator: {mention(actor.user_id)} will facilitate the meetup on "
-                f"{blocks.when(starts_at)} instead of {mention(asker)}.",
-            )
 
     @on_button(app, RotaAction.ACCEPT_SWAP)
     async def accept_swap_clicked(
@@ -948,30 +1004,38 @@ def register(app: AsyncApp, deps: Deps) -> None:
     ) -> None:
         ref = SwapAskedRef.decode(action.get("value"))
         actor = actor_for(client, team_of(body), user_of(body))
+        await may_act_on_swap(actor, ref.w, "withdraw a swap request")
         async with sessionmaker.begin() as session:
             swap, meetup = await rota.withdraw_swap(session, actor, ref.w, now())
+            await outbox.withdraw(session, actor.team_id, [present.swap_request_key(swap)], now())
             community = await community_by_id(session, actor.team_id, meetup.community_id)
             asker, asked, starts_at = swap.from_user_id, swap.to_user_id, meetup.starts_at
             channel_id = community.channel_id
+            # Where the request's DM landed (a button from before the outbox carries it).
+            request_dm = await present.swap_request_landed(session, actor.team_id, swap)
+            if request_dm is None and ref.ch and ref.ts:
+                request_dm = (ref.ch, ref.ts)
+            if asker != actor.user_id:
+                await present.owe_dm(
+                    session,
+                    actor.team_id,
+                    asker,
+                    blocks.swap_withdrawn_text(
+                        asker, asked, starts_at, viewer_id=asker, by_id=actor.user_id
+                    ),
+                    now(),
+                )
+        deps.outbox.kick()
         own = blocks.swap_withdrawn_text(
             asker, asked, starts_at, viewer_id=actor.user_id, by_id=actor.user_id
         )
         await respond(replace_original=True, text=own, blocks=[section(own).to_dict()])
-        if ref.ch and ref.ts:
+        if request_dm is not None:
             await present.redraw(
                 deps,
-                ref.ch,
-                ref.ts,
+                *request_dm,
                 blocks.swap_withdrawn_request_text(asker, actor.user_id, channel_id, starts_at),
                 blocks.swap_withdrawn_request_blocks(asker, actor.user_id, channel_id, starts_at),
-            )
-        if asker != actor.user_id:
-            await present.dm(
-                deps,
-                asker,
-                blocks.swap_withdrawn_text(
-                    asker, asked, starts_at, viewer_id=asker, by_id=actor.user_id
-                ),
             )
 
     @on_button(app, RotaAction.STEP_IN)
@@ -981,12 +1045,29 @@ def register(app: AsyncApp, deps: Deps) -> None:
         ref = MeetupRef.decode(action.get("value"))
         actor = actor_for(client, team_of(body), user_of(body))
         async with sessionmaker.begin() as session:
-            community = await community_by_id(session, actor.team_id, ref.c)
+            community = await community_of(session, actor, ref.c, "step in")
             meetup, before = await rota.step_in(session, actor, community, ref.m, now())
             starts_at, channel_id = meetup.starts_at, community.channel_id
-            called = await after_change(session, community)
+            await after_change(session, community)
+            if before is not None:
+                await present.owe_dm(
+                    session,
+                    actor.team_id,
+                    before,
+                    f"{mention(actor.user_id)} stepped in to facilitate the meetup in "
+                    f"<#{channel_id}> on {blocks.when(starts_at)}, so you're off the hook this "
+                    "time. You keep your place in the rota.",
+                    now(),
+                )
+            await present.owe_announcement(
+                session,
+                actor.team_id,
+                channel_id,
+                f"{mention(actor.user_id)} will facilitate the meetup on {blocks.when(starts_at)}.",
+                now(),
+            )
+        deps.outbox.kick()
         await deps.scheduler.changed()
-        await tell_called_off(called, channel_id)
         await reply(
             body,
             respond,
@@ -994,19 +1075,6 @@ def register(app: AsyncApp, deps: Deps) -> None:
             ref.c,
             f"Thank you for stepping in! You're facilitating the meetup on "
             f"{blocks.when(starts_at)}.",
-        )
-        if before is not None:
-            await present.dm(
-                deps,
-                before,
-                f"{mention(actor.user_id)} stepped in to facilitate the meetup in "
-                f"<#{channel_id}> on {blocks.when(starts_at)}, so you're off the hook this "
-                "time. You keep your place in the rota.",
-            )
-        await present.announce(
-            deps,
-            channel_id,
-            f"{mention(actor.user_id)} will facilitate the meetup on {blocks.when(starts_at)}.",
         )
 
     # --- modals -----------------------------------------------------------------------------
@@ -1019,13 +1087,17 @@ def register(app: AsyncApp, deps: Deps) -> None:
         parse: Callable[[FormValues], Parsed],
         work: Callable[[AsyncSession, Community, RotaModal, Parsed], Awaitable[Result]],
         error_block: RotaBlock,
+        doing: str,
     ) -> Result | None:
-        """Answer a /rota modal; once saved, the reminders and turns are planned again."""
+        """Answer a /rota modal; once saved, what it owes people is sent, and the reminders
+        and turns are planned again."""
         result = await submit_to_community(
             ack,
             view,
             sessionmaker,
             actor,
+            access=deps.access,
+            doing=doing,
             carried=RotaModal,
             parse=parse,
             work=work,
@@ -1033,6 +1105,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
             field_blocks=SERVICE_FIELD_BLOCKS,
         )
         if result is not None:
+            deps.outbox.kick()
             await deps.scheduler.changed()
         return result
 
@@ -1044,11 +1117,11 @@ def register(app: AsyncApp, deps: Deps) -> None:
 
         async def work(
             session: AsyncSession, community: Community, meta: RotaModal, form: ScheduleForm
-        ) -> tuple[str, blocks.ScheduleSummary, datetime | None, bool, list[CalledOff], int, int]:
+        ) -> bool:
             changed = await rota.get_schedule(session, community) is not None
             pending = await rota.pending_swaps(session, community)
             saved = await rota.set_schedule(session, actor, community, form.to_input(), now())
-            called = await after_change(session, community, pending_before=pending)
+            await after_change(session, community, pending_before=pending)
             turns = await rota.plan(
                 session,
                 community,
@@ -1056,35 +1129,31 @@ def register(app: AsyncApp, deps: Deps) -> None:
                 count=1,
                 unavailable=await away_statuses(session, community),
             )
-            return (
+            await present.owe_announcement(
+                session,
+                actor.team_id,
                 community.channel_id,
-                present.summary_of(saved.schedule),
-                turns[0].starts_at if turns else None,
-                changed,
-                called,
-                saved.dropped,
-                saved.kept,
+                blocks.schedule_set_text(
+                    actor.user_id,
+                    present.summary_of(saved.schedule),
+                    turns[0].starts_at if turns else None,
+                    changed=changed,
+                    dropped=saved.dropped,
+                    kept=saved.kept,
+                ),
+                now(),
             )
+            return True
 
-        result = await submit(
+        await submit(
             ack,
             view,
             actor,
             parse=ScheduleForm.from_state,
             work=work,
             error_block=RotaBlock.FREQUENCY,
+            doing="set the meetup schedule",
         )
-        if result is None:
-            return
-        channel_id, summary, first, changed, called, dropped, kept = result
-        await present.announce(
-            deps,
-            channel_id,
-            blocks.schedule_set_text(
-                actor.user_id, summary, first, changed=changed, dropped=dropped, kept=kept
-            ),
-        )
-        await tell_called_off(called, channel_id)
 
     @app.view(RotaView.AWAY)
     async def away_submitted(ack: AsyncAck, body: Body, view: Body, client: AsyncWebClient) -> None:
@@ -1103,16 +1172,24 @@ def register(app: AsyncApp, deps: Deps) -> None:
             await rota.set_away(
                 session, actor, community, form.user_id, form.starts_on, form.ends_on, now()
             )
-            return community.channel_id, form
+            note = await tell_away(
+                session, actor, community.channel_id, form.user_id, form.starts_on, form.ends_on
+            )
+            return community.channel_id, note
 
         result = await submit(
-            ack, view, actor, parse=dict, work=work, error_block=RotaBlock.AWAY_FROM
+            ack,
+            view,
+            actor,
+            parse=dict,
+            work=work,
+            error_block=RotaBlock.AWAY_FROM,
+            doing="mark someone away",
         )
         if result is None:
             return
-        channel_id, form = result
-        note = await tell_away(actor, channel_id, form.user_id, form.starts_on, form.ends_on)
-        await present.tell(deps, channel_id, actor.user_id, note)
+        channel_id, note = result
+        await present.tell(deps, channel_id, actor.user_id, note, team_id=actor.team_id)
 
     @app.view(RotaView.SWAP)
     async def swap_submitted(ack: AsyncAck, body: Body, view: Body, client: AsyncWebClient) -> None:
@@ -1125,11 +1202,19 @@ def register(app: AsyncApp, deps: Deps) -> None:
             return await request_swap(session, actor, community, meta.m or 0, form.user_id)
 
         asked = await submit(
-            ack, view, actor, parse=SwapForm.from_state, work=work, error_block=RotaBlock.SWAP_WITH
+            ack,
+            view,
+            actor,
+            parse=SwapForm.from_state,
+            work=work,
+            error_block=RotaBlock.SWAP_WITH,
+            doing="ask for a swap",
         )
         if asked is not None:
-            text, note = await tell_swap(actor, asked)
-            await present.tell(deps, asked.channel_id, actor.user_id, text, note)
+            text, note = swap_asked_note(asked)
+            await present.tell(
+                deps, asked.channel_id, actor.user_id, text, note, team_id=actor.team_id
+            )
 
     @app.view(RotaView.MOVE_MEETUP)
     async def move_submitted(ack: AsyncAck, body: Body, view: Body, client: AsyncWebClient) -> None:
@@ -1137,35 +1222,42 @@ def register(app: AsyncApp, deps: Deps) -> None:
 
         async def work(
             session: AsyncSession, community: Community, meta: RotaModal, form: MoveForm
-        ) -> tuple[str, datetime, datetime, str | None, list[CalledOff]]:
+        ) -> bool:
             meetup_id = meta.m or 0
             schedule = await rota.get_schedule(session, community)
             old = (await rota.get_meetup(session, community, meetup_id)).starts_at
             starts_at = form.starts_at(schedule.time_zone if schedule else "UTC")
             meetup = await rota.move_meetup(session, actor, community, meetup_id, starts_at, now())
+            if starts_at != old:
+                await reminders.withdraw_notices(session, actor.team_id, meetup, old, now())
             # Whoever was asked to swap agreed to nothing about the new time.
-            called = await after_change(
-                session, community, moved_meetup_id=meetup.id if starts_at != old else None
+            await after_change(
+                session,
+                community,
+                moved_meetup_id=meetup.id if starts_at != old else None,
+                was_at=old,
             )
             turns = await rota.plan(
                 session, community, now(), unavailable=await away_statuses(session, community)
             )
             turn = next((t for t in turns if t.meetup_id == meetup.id), None)
-            return (
+            await present.owe_announcement(
+                session,
+                actor.team_id,
                 community.channel_id,
-                old,
-                meetup.starts_at,
-                turn.facilitator_id if turn else None,
-                called,
+                blocks.meetup_moved_text(
+                    actor.user_id, old, meetup.starts_at, turn.facilitator_id if turn else None
+                ),
+                now(),
             )
+            return True
 
-        result = await submit(
-            ack, view, actor, parse=MoveForm.from_state, work=work, error_block=RotaBlock.MOVE_DATE
+        await submit(
+            ack,
+            view,
+            actor,
+            parse=MoveForm.from_state,
+            work=work,
+            error_block=RotaBlock.MOVE_DATE,
+            doing="move a meetup",
         )
-        if result is None:
-            return
-        channel_id, old, new, facilitator, called = result
-        await present.announce(
-            deps, channel_id, blocks.meetup_moved_text(actor.user_id, old, new, facilitator)
-        )
-        await tell_called_off(called, channel_id, was_at=old)

@@ -9,6 +9,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import Conflict
+from bot.request_gate import MalformedPayload
 from bot.services.actor import Actor
 
 Body = dict[str, Any]
@@ -37,25 +38,38 @@ def actor_for(client: AsyncWebClient, team_id: str, user_id: str) -> Actor:
     return Actor(team_id=team_id, user_id=user_id, is_admin=is_admin)
 
 
+def _an_id(value: object, what: str) -> str:
+    """Slack ids are non-empty strings; anything else is refused, not turned into "None"."""
+    if isinstance(value, str) and value:
+        return value
+    raise MalformedPayload(f"the payload has no {what}")
+
+
 def team_of(body: Body) -> str:
+    """The workspace: `team.id`, else `team_id`, else (an org-wide install, where `team` is
+    null) the acting person's own `user.team_id`."""
     team = body.get("team")
-    if isinstance(team, dict):
-        return str(team["id"])
-    return str(body.get("team_id") or body["user"]["team_id"])
+    if isinstance(team, dict) and team.get("id") is not None:
+        return _an_id(team["id"], "team id")
+    if body.get("team_id") is not None:
+        return _an_id(body["team_id"], "team id")
+    user = body.get("user")
+    return _an_id(user.get("team_id") if isinstance(user, dict) else None, "team id")
 
 
 def user_of(body: Body) -> str:
     user = body.get("user")
     if isinstance(user, dict):
-        return str(user["id"])
-    return str(body["user_id"])
+        return _an_id(user.get("id"), "user id")
+    return _an_id(body.get("user_id"), "user id")
 
 
 def channel_of(body: Body) -> str | None:
     channel = body.get("channel")
     if isinstance(channel, dict):
-        return str(channel["id"])
-    return body.get("channel_id")
+        return _an_id(channel.get("id"), "channel id")
+    channel_id = body.get("channel_id")
+    return None if channel_id is None else _an_id(channel_id, "channel id")
 
 
 async def check_channel(

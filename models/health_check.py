@@ -1,8 +1,9 @@
 """Community health checks: each community's set-up, the checks it runs, answers and results.
 
 Anonymity is a property of the schema, not only of the code: an anonymous answer row holds
-no Slack user id and no time, only a keyed hash under a secret that exists on the check row
-while it is open, and the database itself refuses a closed check that still has a secret.
+no Slack user id and no time, only a keyed hash under a secret that exists, sealed under the
+installation's key, in its own row while the check is open. Closing deletes that row, and the
+database is then made to forget the deleted bytes (`forgotten_at`).
 """
 
 from __future__ import annotations
@@ -87,8 +88,9 @@ class HealthCheck(Base):
     """One health check. It asks a snapshot of the questions and scale taken when it opened,
     so edits to the set-up never change a check that is running.
 
-    `secret` keys the hashes that stand for people in an anonymous check; it is destroyed
-    when the check closes (the check constraint holds the database to that).
+    An anonymous check's secret (`HealthCheckSecret`) is deleted when it closes; `forgotten_at`
+    says when the database files were then cleared of it (SQLite's write-ahead log truncated,
+    PostgreSQL's table rewritten), `forget_attempts` how often that has been tried.
     """
 
     __tablename__ = "health_check"
@@ -104,8 +106,6 @@ class HealthCheck(Base):
             postgresql_where=text("closed_at IS NULL"),
         ),
         Index("ix_health_check_community_closed", "community_id", "closed_at"),
-        CheckConstraint("closed_at IS NULL OR secret IS NULL", name="secret_gone_when_closed"),
-        CheckConstraint("anonymous OR secret IS NULL", name="named_checks_have_no_secret"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -118,19 +118,36 @@ class HealthCheck(Base):
     anonymous: Mapped[bool] = mapped_column(Boolean)
     min_answers: Mapped[int] = mapped_column(Integer)
     reminders: Mapped[int] = mapped_column(Integer)
-    secret: Mapped[bytes | None] = mapped_column(LargeBinary(32))
     started_by_id: Mapped[str | None] = mapped_column(String(32))  # None: by the schedule
     opened_at: Mapped[datetime]
     closes_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]
     closed_by_id: Mapped[str | None] = mapped_column(String(32))  # None: closed on time
     message_ts: Mapped[str | None] = mapped_column(String(32))
-    post_attempts: Mapped[int] = mapped_column(Integer, default=0)
     results_ts: Mapped[str | None] = mapped_column(String(32))
     # Set at close.
     member_count: Mapped[int | None] = mapped_column(Integer)
     respondent_count: Mapped[int | None] = mapped_column(Integer)
     below_minimum: Mapped[bool | None] = mapped_column(Boolean)
+    forgotten_at: Mapped[datetime | None]
+    forget_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class HealthCheckSecret(Base):
+    """The secret of one open anonymous check, sealed under the installation's key.
+
+    HMAC-SHA256(secret, person) stands for a person in the check's answers. The secret is
+    kept apart from the check so that closing can delete it outright (not overwrite a column
+    in a row that lives on) and PostgreSQL can rewrite this small table without touching the
+    others. Sealed, it is useless to anyone holding only the database or its backups.
+    """
+
+    __tablename__ = "health_check_secret"
+
+    check_id: Mapped[int] = mapped_column(
+        ForeignKey("health_check.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    sealed: Mapped[bytes] = mapped_column(LargeBinary(256))
 
 
 class HealthCheckAnswer(Base):

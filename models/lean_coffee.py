@@ -53,6 +53,10 @@ class LeanCoffeeSession(Base):
     anonymous_topics: Mapped[bool] = mapped_column(Boolean, default=False)
     status: Mapped[str] = mapped_column(String(16), default="collecting")
     board_ts: Mapped[str | None] = mapped_column(String(32))
+    # A digest of the board last drawn in Slack: a board whose state no longer matches is
+    # redrawn by any process (`bot.jobs.lean_coffee.redraw_stale_boards`), so a redraw never
+    # dies with the process that was to make it.
+    board_drawn: Mapped[str | None] = mapped_column(String(64))
     started_at: Mapped[datetime]
     voting_closed_at: Mapped[datetime | None]
     ended_at: Mapped[datetime | None]
@@ -129,9 +133,6 @@ class LeanCoffeePoll(Base):
     topic_id: Mapped[int] = mapped_column(ForeignKey("lean_coffee_topic.id", ondelete="CASCADE"))
     round: Mapped[int] = mapped_column(Integer)
     message_ts: Mapped[str | None] = mapped_column(String(32))
-    # Failed attempts to post the poll; each attempt is claimed under its number, so a
-    # retry after a Slack outage is allowed and a double post is not.
-    post_attempts: Mapped[int] = mapped_column(Integer, default=0)
     opened_at: Mapped[datetime]
     decides_at: Mapped[datetime]
     decided_at: Mapped[datetime | None]

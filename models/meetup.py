@@ -2,7 +2,9 @@
 
 The meetup row holds the time-box; every timed step (a prompt's release, a nudge, the close)
 is a `ChatMeetupTimer` row with a due time, so the scheduler can rebuild its timers from the
-database after a restart and each step is claimed and done once.
+database after a restart and each step is claimed and done once. What the meetup posts is
+owed through the outbox (`models.outbox`); where it landed is kept here (`opening_ts`, a
+prompt's `message_ts`, `minutes_ts`).
 """
 
 from __future__ import annotations
@@ -104,8 +106,9 @@ class ChatMeetupPrompt(Base):
 class ChatMeetupTimer(Base):
     """A timed step: `release` (of prompt `prompt_id`), `nudge` or `close`.
 
-    `done_at` is set by whoever claims it; a failed post clears it and moves `due_at` on,
-    which is a new occurrence to claim (a retry with back-off)."""
+    `done_at` is set by whoever claims it, in the transaction that owes what it says through
+    the outbox; the steps still to come when the meetup ends are deleted, so a release with
+    `done_at` is a prompt that was released."""
 
     __tablename__ = "chat_meetup_timer"
     __table_args__ = (
@@ -121,15 +124,15 @@ class ChatMeetupTimer(Base):
     )
     minutes_before_end: Mapped[int | None] = mapped_column(Integer)  # nudges
     due_at: Mapped[datetime]
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
     done_at: Mapped[datetime | None]
 
 
 class ChatMeetupReply(Base):
     """A reply in a prompt's thread, heard while the meetup ran.
 
-    `author_id` is None for anonymous posts: nothing about who sent them is stored. Replies
-    marked off the record keep no text, only that someone spoke (for airtime)."""
+    `author_id` is None for anonymous posts: nothing about who sent them is stored; until
+    Slack has taken one, its `message_ts` is a placeholder ("owed:…"). Replies marked off the
+    record keep no text, only that someone spoke (for airtime)."""
 
     __tablename__ = "chat_meetup_reply"
     __table_args__ = (UniqueConstraint("prompt_id", "message_ts"),)

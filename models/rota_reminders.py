@@ -11,12 +11,13 @@ from models.base import Base
 
 
 class RotaNotice(Base):
-    """One message about one meetup at one time, sent once.
+    """One message about one meetup at one time, owed once.
 
     Keyed by the time the meetup starts, so a meetup moved after its reminder went out is
-    reminded about again at its new time. Failed attempts are counted (each attempt is
-    claimed under its number), which plans the next one after a back-off; `done_at` is set
-    when it was sent, or given up on (too late to be useful, or nobody to tell).
+    reminded about again at its new time. `done_at` is set when the message was owed through
+    the outbox (which sends it, retrying as needed, and tells the notice `sent` with its
+    `message_ts`, or `failed`), or when there was nothing to send (too late to be useful,
+    or nobody to tell). `sent_to` is whom it was owed to (a person, or the channel).
     """
 
     __tablename__ = "rota_notice"
@@ -36,8 +37,6 @@ class RotaNotice(Base):
     about_id: Mapped[str] = mapped_column(String(32), default="")
     to_id: Mapped[str] = mapped_column(String(32), default="")
     revision: Mapped[int] = mapped_column(Integer)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    last_failed_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     done_at: Mapped[datetime | None]
     outcome: Mapped[str | None] = mapped_column(String(16))  # sent, late, nobody, …

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 import models.all  # noqa: F401  (registers every table)
 from bot.db import create_engine, create_sessionmaker
+from bot.keys import Sealer
 from models.base import Base
 
 POSTGRES_URL = os.environ.get(
@@ -77,4 +78,4 @@ async def engine(empty_database: str) -> AsyncIterator[AsyncEngine]:
 
 @pytest.fixture
 def sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return create_sessionmaker(engine)
+    return create_sessionmaker(engine, sealer=Sealer.ephemeral())

@@ -7,6 +7,7 @@ import logging
 import os
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import time
@@ -86,6 +87,7 @@ def test_run_with_unreachable_database_fails_without_showing_the_password(
         "SLACK_BOT_TOKEN": BOT_TOKEN,
         "SLACK_SIGNING_SECRET": SIGNING_SECRET,
         "DATABASE_URL": "postgresql+asyncpg://hearth:hunter2-password@127.0.0.1:1/hearth",
+        "HEARTH_SECRET_KEY": "k" * 43,
     }
 
     result = hearth("run", cwd=tmp_path, env=env)
@@ -94,6 +96,36 @@ def test_run_with_unreachable_database_fails_without_showing_the_password(
     assert "Cannot start hearth: the database at postgresql+asyncpg://hearth:***@" in result.stderr
     assert "hunter2" not in result.stderr
     assert BOT_TOKEN not in result.stderr
+
+
+def test_run_on_postgresql_without_a_secret_key_says_how_to_make_one(tmp_path: Path) -> None:
+    env = {
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "DATABASE_URL": "postgresql+asyncpg://hearth@127.0.0.1:1/hearth",
+    }
+
+    result = hearth("run", cwd=tmp_path, env=env)
+
+    assert result.returncode == 2
+    [line] = result.stderr.splitlines()
+    assert line.startswith("Set HEARTH_SECRET_KEY: on PostgreSQL several hearth processes")
+    assert "secrets.token_urlsafe(32)" in line
+    assert not (tmp_path / "hearth.key").exists()
+
+
+def test_a_short_secret_key_is_refused(tmp_path: Path) -> None:
+    env = {
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "HEARTH_SECRET_KEY": "too-short",
+    }
+
+    result = hearth("run", cwd=tmp_path, env=env)
+
+    assert result.returncode == 2
+    assert "HEARTH_SECRET_KEY must be at least 32 characters" in result.stderr
+    assert "too-short" not in result.stderr
 
 
 def test_version(tmp_path: Path) -> None:
@@ -226,11 +258,22 @@ async def test_run_serves_http_until_sigterm(tmp_path: Path) -> None:
             await process.wait()
 
     log = stderr.decode()
-    assert health == {"ok": True, "database": "ok"}
+    assert health == {
+        "ok": True,
+        "database": "ok",
+        "outbox": {"overdue": 0, "given_up_today": 0},
+    }
     assert process.returncode == 0, log
     assert "hearth stopped" in log
     assert BOT_TOKEN not in log
     assert SIGNING_SECRET not in log
+    # With no HEARTH_SECRET_KEY, a single process on SQLite made its own key file, owner-only,
+    # and the database files are owner-only too.
+    key_file = tmp_path / "hearth.key"
+    assert "Made a new secret key in hearth.key" in log
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert key_file.read_text().strip() not in log
+    assert stat.S_IMODE((tmp_path / "hearth.db").stat().st_mode) == 0o600
 
 
 async def _wait_for_health(url: str, process: asyncio.subprocess.Process) -> object:

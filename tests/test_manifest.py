@@ -33,6 +33,9 @@ SCOPES_FOR_METHOD: dict[str, set[str]] = {
     "files_upload_v2": {"files:write"},
     "users_conversations": {"channels:read", "groups:read"},
     "conversations_replies": {"channels:history", "groups:history"},
+    # The outbox looks for a message whose send may have gone through, in channels and DMs.
+    "conversations_history": {"channels:history", "groups:history", "im:history"},
+    "conversations_open": {"im:write"},
     "chat_getPermalink": set(),
     "views_open": set(),
     "views_update": set(),
@@ -41,12 +44,16 @@ SCOPES_FOR_METHOD: dict[str, set[str]] = {
     "auth_test": set(),
     # Called with the App-Level Token, whose connections:write scope is not a bot scope.
     "apps_connections_open": set(),
+    # Not a Web API method: the Socket Mode client acknowledging an envelope.
+    "send_socket_mode_response": set(),
 }
 # Events hearth subscribes to, and the bot scopes Slack requires for each.
 SCOPES_FOR_EVENT: dict[str, set[str]] = {
     "app_home_opened": set(),
     "message.channels": {"channels:history"},
     "message.groups": {"groups:history"},
+    "app_uninstalled": set(),
+    "tokens_revoked": set(),
 }
 CODE_DIRS = (REPO_ROOT / "bot", REPO_ROOT / "handlers")
 NOT_APP_CODE = (REPO_ROOT / "bot" / "emulator",)

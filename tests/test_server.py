@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 import signal
 import socket
+import sqlite3
 import sys
 import textwrap
 import time
@@ -28,10 +30,14 @@ from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.errors import SlackApiError
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot import health, migrate
+from bot.clock import SystemClock
 from bot.config import Settings
 from bot.db import create_engine
+from bot.emulator.seed import Seed
 from bot.emulator.server import SlackEmulator
 from bot.server import (
     EVENTS_PATH,
@@ -116,7 +122,48 @@ async def test_healthz_checks_the_database(engine: AsyncEngine) -> None:
         response = await client.get(HEALTH_PATH)
 
         assert response.status == 200
-        assert await response.json() == {"ok": True, "database": "ok"}
+        assert await response.json() == {
+            "ok": True,
+            "database": "ok",
+            "outbox": {"overdue": 0, "given_up_today": 0},
+        }
+
+
+async def test_healthz_reports_a_database_that_cannot_be_written(
+    engine: AsyncEngine, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A full disk lets the database be read but not written: that is not healthy."""
+
+    @event.listens_for(engine.sync_engine, "before_cursor_execute")
+    def _disk_full(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.lstrip().upper().startswith("INSERT INTO HEALTH_PROBE"):
+            raise sqlite3.OperationalError("database or disk is full")
+
+    web_app = create_web_app(tiny_bolt_app(), engine=engine)
+    async with TestClient(TestServer(web_app)) as client:
+        response = await client.get(HEALTH_PATH)
+
+        assert response.status == 503
+        assert await response.json() == {"ok": False, "database": "disk full"}
+    assert not [r for r in caplog.records if r.exc_info], "one line, no traceback"
+
+
+async def test_healthz_reports_a_disk_about_to_fill(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'hearth.db'}"
+    await migrate.upgrade(url)
+    engine = create_engine(url)
+    almost_full = shutil._ntuple_diskusage(10 * 2**30, 10 * 2**30 - 2**20, 2**20)  # type: ignore[attr-defined]
+    monkeypatch.setattr(health.shutil, "disk_usage", lambda _path: almost_full)
+    try:
+        async with TestClient(TestServer(create_web_app(tiny_bolt_app(), engine=engine))) as c:
+            response = await c.get(HEALTH_PATH)
+
+            assert response.status == 503
+            assert await response.json() == {"ok": False, "database": "disk full", "free_mb": 1}
+    finally:
+        await engine.dispose()
 
 
 async def test_healthz_reports_an_unreachable_database() -> None:
@@ -204,11 +251,13 @@ SERVE_SCRIPT = textwrap.dedent(
     """
     import asyncio, sys
     from tests.test_server import tiny_bolt_app
+    from bot.clock import SystemClock
     from bot.server import serve_http
 
     class StandIn:
         app = tiny_bolt_app()
         engine = None
+        clock = SystemClock()
 
         async def close(self):
             print("closed", flush=True)
@@ -315,6 +364,7 @@ class HttpStandIn:
 
     app: AsyncApp
     engine: AsyncEngine | None = None
+    clock: SystemClock = field(default_factory=SystemClock)
     events: list[str] = field(default_factory=list)
 
     async def close(self) -> None:
@@ -374,6 +424,18 @@ async def test_web_client_retries_server_errors(status: int) -> None:
         assert response["ok"]
         assert failure.used == SERVER_ERROR_RETRIES
         assert [call.status for call in slack.calls_to("auth.test")][-1] == 200
+
+
+async def test_web_client_never_retries_a_post_after_a_server_error() -> None:
+    """A 504 may come after Slack posted: a blind retry would post twice."""
+    async with SlackEmulator() as slack:
+        slack.fail_next("chat.postMessage", status=504, after_success=True)
+
+        with pytest.raises(SlackApiError):
+            await client_for(slack).chat_postMessage(channel=Seed.PRACTICE, text="Once only")
+
+        assert len(slack.calls_to("chat.postMessage")) == 1
+        assert [m.text for m in slack.state.messages_in(Seed.PRACTICE)].count("Once only") == 1
 
 
 async def test_web_client_waits_out_rate_limits() -> None:

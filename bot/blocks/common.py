@@ -34,6 +34,7 @@ from slack_sdk.models.views import View
 
 from bot.errors import DomainError
 from bot.ids import input_action_id
+from bot.services.personal_data_types import FORGOTTEN_ID, SOMEONE
 
 # Slack's limits (https://docs.slack.dev/reference/block-kit): builders stay inside them.
 MAX_MESSAGE_BLOCKS = 50
@@ -99,7 +100,10 @@ def one_line(text: str) -> str:
 
 
 def mention(user_id: str) -> str:
-    """A user mention that Slack renders as the person's current name."""
+    """A user mention that Slack renders as the person's current name ("someone" for a
+    person hearth has forgotten at their request)."""
+    if user_id == FORGOTTEN_ID:
+        return SOMEONE
     return f"<@{user_id}>"
 
 

@@ -1,4 +1,5 @@
-"""hearth's Home tab: a person's communities, turns, health checks, actions and minutes.
+"""hearth's Home tab: a person's communities, turns, health checks, actions and minutes, and
+at the foot, "Your data".
 
 Pure builders: they take the `HomeView` gathered by `bot.services.home` and the message links
 the presenter looked up, and return a Block Kit Home view inside Slack's 100-block limit.
@@ -11,6 +12,7 @@ from collections.abc import Mapping
 from slack_sdk.models.blocks import Block, ButtonElement
 from slack_sdk.models.views import View
 
+from bot.blocks import personal_data
 from bot.blocks.actions import mark_done_button
 from bot.blocks.common import (
     MAX_BUTTON_TEXT,
@@ -203,14 +205,15 @@ def _minutes(view: HomeView, links: Links) -> list[Block]:
 def home_blocks(
     view: HomeView, links: Links | None = None, notice: str | None = None
 ) -> list[Block]:
-    """The Home tab's blocks, never more than Slack's 100."""
+    """The Home tab's blocks, never more than Slack's 100; "Your data" always comes last."""
     links = links or {}
     blocks: list[Block] = [header(WELCOME)]
+    your_data = personal_data.home_section()
     if notice:
         blocks.append(section(notice))
     if view.is_empty:
         blocks.append(section(EMPTY_TEXT))
-        return blocks
+        return blocks + your_data
     blocks.append(
         context("Your communities at a glance. This page refreshes each time you open it.")
     )
@@ -222,12 +225,13 @@ def home_blocks(
         _minutes(view, links),
     ):
         blocks += [divider(), *part]
-    if len(blocks) > MAX_HOME_BLOCKS:
-        blocks = blocks[: MAX_HOME_BLOCKS - 1]
+    room = MAX_HOME_BLOCKS - len(your_data)
+    if len(blocks) > room:
+        blocks = blocks[: room - 1]
         blocks.append(
             context("There's more than fits here; type `/rota` in a channel for the rest.")
         )
-    return blocks
+    return blocks + your_data
 
 
 def home_tab(view: HomeView, links: Links | None = None, notice: str | None = None) -> View:

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import calendar
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import cache
 from typing import Any, ClassVar
-from zoneinfo import available_timezones
 
 from pydantic import ValidationInfo, field_validator
 
@@ -30,8 +29,14 @@ from bot.blocks.common import (
 )
 from bot.errors import DomainError, InvalidInput
 from bot.ids import RotaBlock
-from bot.services.recurrence import MAX_EVERY_WEEKS, ORDINALS, Frequency, zone
-from bot.services.rota import MeetupFormat, ScheduleInput
+from bot.services.recurrence import (
+    MAX_EVERY_WEEKS,
+    ORDINALS,
+    Frequency,
+    usable_zone_names,
+    zone,
+)
+from bot.services.rota import MAX_AWAY_DAYS, MeetupFormat, ScheduleInput, check_away_period
 
 State = Mapping[str, Any]
 
@@ -39,8 +44,6 @@ MIN_DURATION, MAX_DURATION = 5, 480
 DEFAULT_DURATION = 60
 DEFAULT_REMINDER_MINUTES = 2 * 24 * 60
 DEFAULT_ANNOUNCE_MINUTES = 60
-# The longest away period one command or form sets: long enough for parental leave.
-MAX_AWAY_DAYS = 366
 
 _MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^<>]*)?>")
 _LOOSE_MENTION = re.compile(r"(?<![\w<|])@[\w.-]+")
@@ -64,7 +67,7 @@ DATE_EXAMPLES = "Use dates like 2026-12-01 or 1 Dec, for example `/rota away 1 D
 
 @cache
 def _zones_by_lower_name() -> dict[str, str]:
-    return {name.lower(): name for name in available_timezones()}
+    return {name.lower(): name for name in usable_zone_names()}
 
 
 def canonical_zone(raw: str) -> str:
@@ -283,18 +286,6 @@ SERVICE_FIELD_BLOCKS: Mapping[str, RotaBlock] = {
 # --- away, swap, move ---------------------------------------------------------------------------
 
 
-def _check_period(starts_on: date, ends_on: date, today: date | None) -> None:
-    if ends_on < starts_on:
-        raise InvalidInput("The last day is before the first day. Swap them round?")
-    if today is not None and ends_on < today:
-        raise InvalidInput("Those dates are in the past. Pick today or a later day.")
-    if (ends_on - starts_on).days >= MAX_AWAY_DAYS:
-        raise InvalidInput(
-            "That's more than a year. For a long break, leave the rota with `/rota leave` "
-            "and join again when you're back."
-        )
-
-
 class AwayForm(Form):
     """Who is away, from which day to which day (inclusive)."""
 
@@ -327,7 +318,7 @@ class AwayForm(Form):
         starts_on = info.data.get("starts_on")
         if isinstance(starts_on, date):
             try:
-                _check_period(starts_on, ends_on, (info.context or {}).get("today"))
+                check_away_period(starts_on, ends_on, (info.context or {})["today"])
             except DomainError as exc:
                 raise ValueError(exc.message) from None
         return ends_on
@@ -477,62 +468,162 @@ def _month(word: str) -> int:
     return month
 
 
-def parse_day(text: str, today: date) -> date:
+@dataclass(frozen=True)
+class TypedDay:
+    """A day as someone wrote it. `year` is None when they left it out: which year is meant
+    depends on today, or on the other end of a period."""
+
+    month: int
+    day: int
+    year: int | None
+    text: str
+
+    def in_year(self, year: int) -> date:
+        try:
+            return date(year, self.month, self.day)
+        except ValueError:
+            raise NotACalendarDay(
+                f"“{self.text}” isn't a day in the calendar. {DATE_EXAMPLES}"
+            ) from None
+
+    def on_or_after(self, day: date) -> date:
+        """This day, or without a year the first such day on or after `day` (29 Feb: the
+        next leap year's)."""
+        if self.year is not None:
+            return self.in_year(self.year)
+        return self._nearest(day, range(day.year, day.year + 9), lambda found: found >= day)
+
+    def on_or_before(self, day: date) -> date:
+        """This day, or without a year the last such day on or before `day`."""
+        if self.year is not None:
+            return self.in_year(self.year)
+        return self._nearest(day, range(day.year, day.year - 9, -1), lambda found: found <= day)
+
+    def _nearest(self, day: date, years: range, fits: Callable[[date], bool]) -> date:
+        for year in years:
+            try:
+                found = date(year, self.month, self.day)
+            except ValueError:
+                continue
+            if fits(found):
+                return found
+        return self.in_year(day.year)  # no year has it (31 Feb): says so
+
+
+def read_day(text: str, today: date) -> TypedDay:
     """One day as people write it: `2026-12-01`, `1 Dec`, `Dec 1`, `1st December 2026`,
-    `Tue 1 Dec`, `today`, `tomorrow`. Without a year, the next such day from today."""
-    words = [w for w in text.strip().lower().replace(",", " ").split() if w]
+    `Tue 1 Dec`, `today`, `tomorrow`, keeping whether a year was given."""
+    shown = text.strip()
+    words = [w for w in shown.lower().replace(",", " ").split() if w]
     while words and words[0].rstrip(".") in _WEEKDAY_WORDS:
         words = words[1:]
     cleaned = " ".join(words)
-    if cleaned == "today":
-        return today
-    if cleaned == "tomorrow":
-        return today + timedelta(days=1)
-    year: int | None = None
+    if cleaned in ("today", "tomorrow"):
+        day = today + timedelta(days=1 if cleaned == "tomorrow" else 0)
+        return TypedDay(day.month, day.day, day.year, shown)
     if match := _ISO_DAY.match(cleaned):
-        year, month, day = (int(g) for g in match.groups())
+        year, month, day_of_month = (int(g) for g in match.groups())
+        typed = TypedDay(month, day_of_month, year, shown)
     elif match := _DAY_MONTH.match(cleaned):
-        day, month = int(match.group(1)), _month(match.group(2))
         year = int(match.group(3)) if match.group(3) else None
+        typed = TypedDay(_month(match.group(2)), int(match.group(1)), year, shown)
     elif match := _MONTH_DAY.match(cleaned):
-        month, day = _month(match.group(1)), int(match.group(2))
         year = int(match.group(3)) if match.group(3) else None
+        typed = TypedDay(_month(match.group(1)), int(match.group(2)), year, shown)
     else:
-        raise InvalidInput(f"I couldn't read “{text.strip()}” as a date. {DATE_EXAMPLES}")
-    try:
-        found = date(year or today.year, month, day)
-        if year is None and found < today:
-            found = date(today.year + 1, month, day)
-    except ValueError:
-        raise NotACalendarDay(
-            f"“{text.strip()}” isn't a day in the calendar. {DATE_EXAMPLES}"
-        ) from None
-    return found
+        raise InvalidInput(f"I couldn't read “{shown}” as a date. {DATE_EXAMPLES}")
+    typed.on_or_after(today)  # no such day (31 Feb): say so now
+    return typed
 
 
-def parse_period(text: str, today: date) -> tuple[date, date]:
+def parse_day(text: str, today: date) -> date:
+    """One day as people write it (see `read_day`); without a year, the next such day."""
+    return read_day(text, today).on_or_after(today)
+
+
+# A period typed without years whose end comes before its start in the calendar ("28 Dec
+# to 3 Jan") runs over New Year, when short; longer, it is more likely typed back to front.
+MAX_OVER_NEW_YEAR_DAYS = 183
+
+
+def parse_period(
+    text: str, today: date, *, command: str | None = "/rota away"
+) -> tuple[date, date]:
     """`1 Dec to 14 Dec`, `2026-12-01 2026-12-14`, or one day: first and last day, checked
-    (the end not before the start, not wholly in the past, at most a year)."""
+    by the same rule as the form (`check_away_period`).
+
+    Missing years are filled in as people mean them: the period is the next one that has not
+    ended (`1 Dec to 14 Dec` on 5 Dec is this month's, already under way), and it runs over
+    New Year only when that makes it short. `14 Dec to 1 Dec` is refused as ending before it
+    starts, saying what to type (with `command`; None when the words would not fit, as when
+    someone else is named) rather than read as eleven and a half months away."""
     cleaned = re.sub(r"^(from|on)\s+", "", " ".join(text.split()), flags=re.IGNORECASE)
     if not cleaned:
         raise InvalidInput(f"Say which days. {DATE_EXAMPLES}")
     parts = [p for p in _PERIOD_SEPARATOR.split(cleaned) if p.strip()]
     if len(parts) == 2:
-        first, last = parse_day(parts[0], today), parse_day(parts[1], today)
+        first, last = read_day(parts[0], today), read_day(parts[1], today)
     elif len(parts) == 1:
         first, last = _one_or_two_days(parts[0], today)
     else:
         raise InvalidInput(f"Give a first and a last day. {DATE_EXAMPLES}")
-    if len(parts) == 2 and last < first and not re.search(r"\d{4}", parts[1]):
-        # "28 Dec to 3 Jan": the end is in the next year.
-        last = date(last.year + 1, last.month, last.day)
-    _check_period(first, last, today)
-    return first, last
+    starts_on, ends_on = _dates_of(first, last, today)
+    if _back_to_front(first, last, starts_on, ends_on):
+        year = ends_on.year if first.year is None else starts_on.year
+        starts_on, ends_on = first.in_year(first.year or year), last.in_year(last.year or year)
+    the_other_way = _the_other_way(first, last, today, command) if ends_on < starts_on else None
+    check_away_period(starts_on, ends_on, today, the_other_way=the_other_way)
+    return starts_on, ends_on
 
 
-def _one_or_two_days(text: str, today: date) -> tuple[date, date]:
+def _dates_of(first: TypedDay, last: TypedDay, today: date) -> tuple[date, date]:
+    """The period's dates: a missing year is taken from the other end, or (both missing)
+    the end is the next such day and the start the last such day on or before it."""
+    if last.year is not None or first.year is None:
+        ends_on = last.on_or_after(today)
+        return first.on_or_before(ends_on), ends_on
+    starts_on = first.on_or_after(today)
+    return starts_on, last.on_or_after(starts_on)
+
+
+def _back_to_front(first: TypedDay, last: TypedDay, starts_on: date, ends_on: date) -> bool:
+    """Whether a period read as running over New Year (a year was left out and the end
+    comes first in the calendar) is too long for that to be what was meant."""
+    guessed = first.year is None or last.year is None
+    return (
+        guessed
+        and (last.month, last.day) < (first.month, first.day)
+        and (ends_on - starts_on).days > MAX_OVER_NEW_YEAR_DAYS
+    )
+
+
+def _the_other_way(first: TypedDay, last: TypedDay, today: date, command: str | None) -> str:
+    """What to type for a period that ends before it starts: the days swapped round, and,
+    if a year was left out and the long way round is allowed, how to ask for that."""
+    swapped = f"{last.text} to {first.text}"
+    words = (
+        f"Try `{command} {swapped}`."
+        if command
+        else f"Try the days the other way round: {swapped}."
+    )
+    if first.year is None or last.year is None:
+        starts_on = first.on_or_after(today)
+        ends_on = last.on_or_after(starts_on)
+        if starts_on < ends_on and ends_on >= today and (ends_on - starts_on).days < MAX_AWAY_DAYS:
+            long = f"{_day_month_year(starts_on)} to {_day_month_year(ends_on)}"
+            words += " If you mean until next year, give the years: " + (
+                f"`{command} {long}`." if command else f"{long}."
+            )
+    return words
+
+
+def _day_month_year(day: date) -> str:
+    return f"{day.day} {day:%b %Y}"
+
+
+def _one_or_two_days(text: str, today: date) -> tuple[TypedDay, TypedDay]:
     try:
-        day = parse_day(text, today)
+        day = read_day(text, today)
         return day, day
     except NotACalendarDay:
         raise
@@ -542,8 +633,8 @@ def _one_or_two_days(text: str, today: date) -> tuple[date, date]:
     for cut in range(1, len(words)):
         try:
             return (
-                parse_day(" ".join(words[:cut]), today),
-                parse_day(" ".join(words[cut:]), today),
+                read_day(" ".join(words[:cut]), today),
+                read_day(" ".join(words[cut:]), today),
             )
         except InvalidInput:
             continue

@@ -14,6 +14,7 @@ from typing import Any
 
 from bot.emulator.blockkit import Problem, validate_message, validate_view
 from bot.emulator.blocktree import assign_ids
+from bot.emulator.oauth import Grant, Tokens
 from bot.emulator.render import (
     channel_json,
     message_json,
@@ -105,10 +106,18 @@ class WebApi:
         app_token: str,
         socket_url: Callable[[], str],
         upload_url: Callable[[str], str] | None = None,
+        tokens: Tokens | None = None,
     ) -> None:
+        """`tokens` are every token issued, across workspaces (`SlackEmulator` shares one
+        registry); without it, `bot_token` and `app_token` are this workspace's only ones."""
         self.state = state
         self.bot_token = bot_token
         self.app_token = app_token
+        if tokens is None:
+            tokens = Tokens()
+            tokens.add(Grant(bot_token, "bot", state.team.id))
+            tokens.add(Grant(app_token, "app", None))
+        self.tokens = tokens
         self.socket_url = socket_url
         self.upload_url = upload_url or (lambda file_id: f"http://127.0.0.1/upload/{file_id}")
         self.violations: list[Violation] = []
@@ -157,11 +166,11 @@ class WebApi:
     def _authenticate(self, method: str, token: str | None) -> None:
         if not token:
             raise ApiError("not_authed")
-        if token not in (self.bot_token, self.app_token):
-            raise ApiError("invalid_auth")
-        wants_app_token = method in APP_TOKEN_METHODS
-        if wants_app_token != (token == self.app_token):
-            raise ApiError("not_allowed_token_type")
+        problem = self.tokens.problem(
+            token, team_id=self.state.team.id, wants_app_token=method in APP_TOKEN_METHODS
+        )
+        if problem is not None:
+            raise ApiError(problem)
 
     # -- helpers ----------------------------------------------------------------------------
 
@@ -454,7 +463,7 @@ class WebApi:
         messages.reverse()
         page, cursor = _page(messages, params)
         return {
-            "messages": [message_json(self.state, m) for m in page],
+            "messages": [_with_metadata(self.state, m, params) for m in page],
             "has_more": bool(cursor),
             "pin_count": 0,
             "response_metadata": {"next_cursor": cursor},
@@ -468,7 +477,7 @@ class WebApi:
         root = message.thread_ts if message.is_reply and message.thread_ts else message.ts
         page, cursor = _page(self.state.thread(channel.id, root), params, 1000)
         return {
-            "messages": [message_json(self.state, m) for m in page],
+            "messages": [_with_metadata(self.state, m, params) for m in page],
             "has_more": bool(cursor),
             "response_metadata": {"next_cursor": cursor},
         }
@@ -696,3 +705,12 @@ class WebApi:
 def _truthy(value: object) -> bool:
     """Slack's form-encoded booleans arrive as "true"/"1"; JSON ones as true."""
     return value is True or str(value).lower() in ("true", "1")
+
+
+def _with_metadata(state: Any, message: Any, params: JSON) -> JSON:
+    """A message as history and replies show it: its `metadata` only when asked for with
+    `include_all_metadata`, as Slack does."""
+    data = message_json(state, message)
+    if not _truthy(params.get("include_all_metadata")):
+        data.pop("metadata", None)
+    return data

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from bot.emulator.state import WorkspaceState
+from bot.clock import Clock
+from bot.emulator.state import Team, WorkspaceState
 
 
 class Seed:
@@ -33,4 +34,38 @@ def seed_default_workspace(state: WorkspaceState) -> WorkspaceState:
         Seed.LEADS, "leads", members={Seed.ALICE, Seed.CAROL}, is_private=True, with_bot=True
     )
     state.im_with(Seed.ALICE)  # "D" + the rest of Alice's id: Seed.ALICE_DM
+    return state
+
+
+class OtherSeed:
+    """Ids of a second workspace (`second_workspace`), for hearth installed in several."""
+
+    TEAM = "T0KILN"
+    ERIN = "U0ERIN"  # workspace admin, Europe/Dublin
+    FRANK = "U0FRANK"  # member, America/Chicago
+    GRACE = "U0GRACE"  # member, Australia/Sydney
+    GUILD = "C0GUILD"  # public, the bot is a member
+    BOT_USER = "U0KILNBOT"  # hearth's bot user in this workspace
+    BOT = "B0KILN"
+
+
+def second_workspace(clock: Clock | None = None) -> WorkspaceState:
+    """Another workspace, "Kiln Collective": three people (Erin is an admin) and #guild, with
+    hearth's own bot user there and ids that never clash with the default workspace's."""
+    state = WorkspaceState(
+        clock,
+        team=Team(id=OtherSeed.TEAM, name="Kiln Collective", domain="kiln-collective"),
+        bot_user_id=OtherSeed.BOT_USER,
+        bot_id=OtherSeed.BOT,
+        first_id=0x10000000,
+    )
+    state.add_user(OtherSeed.ERIN, "erin", "Erin Ellis", tz="Europe/Dublin", is_admin=True)
+    state.add_user(OtherSeed.FRANK, "frank", "Frank Fisher", tz="America/Chicago")
+    state.add_user(OtherSeed.GRACE, "grace", "Grace Goh", tz="Australia/Sydney")
+    state.add_channel(
+        OtherSeed.GUILD,
+        "guild",
+        members={OtherSeed.ERIN, OtherSeed.FRANK, OtherSeed.GRACE},
+        with_bot=True,
+    )
     return state

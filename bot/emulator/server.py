@@ -8,6 +8,8 @@ do (commands, clicks, submissions, events) to the app, over HTTP or Socket Mode.
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import contextlib
 import json
 import math
@@ -21,11 +23,13 @@ from aiohttp import web
 from bot.clock import Clock, SystemClock
 from bot.emulator.api import Violation, WebApi, normalise_params
 from bot.emulator.delivery import DeliveryResult, HttpDelivery, Kind
+from bot.emulator.oauth import AUTHORIZE_PATH, OAUTH_METHODS, Grant, OAuth, Tokens
 from bot.emulator.payloads import event_callback
 from bot.emulator.requests import SignedRequestBuilder
 from bot.emulator.seed import seed_default_workspace
 from bot.emulator.socket_mode import SocketModeHub
 from bot.emulator.state import WorkspaceState
+from bot.emulator.workspace import Workspace
 
 if TYPE_CHECKING:
     from bot.emulator.actor import SlackUser
@@ -43,6 +47,8 @@ class Call:
     status: int = 200
     at: float = 0.0
     injected: str | None = None
+    team_id: str | None = None  # the workspace whose token made the call
+    token: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -60,6 +66,7 @@ class Failure:
     timeout: bool = False
     hold_seconds: float = 60.0
     error: str | None = None
+    after_success: bool = False
     used: int = field(default=0)
 
     def matches(self, method: str) -> bool:
@@ -101,6 +108,8 @@ class SlackEmulator:
         port: int = 0,
         delivery_timeout: float = 10.0,
         signing_clock: Clock | None = None,
+        client_id: str = "emulator-client-id",
+        client_secret: str = "emulator-client-secret",
     ) -> None:
         """`clock` is the workspace's time (message ts, trigger expiry, response_url expiry).
 
@@ -119,13 +128,31 @@ class SlackEmulator:
         self.delivery_timeout = delivery_timeout
         self.builder = SignedRequestBuilder(signing_secret, signing_clock or SystemClock())
         self.socket_mode = SocketModeHub(self.state.app_id, timeout=delivery_timeout)
+        # Every token issued, in every workspace; expiry in real time, as Slack keeps it.
+        self.tokens = Tokens(signing_clock or SystemClock())
+        self.tokens.add(Grant(bot_token, "bot", self.state.team.id))
+        self.tokens.add(Grant(app_token, "app", None))
         self.api = WebApi(
             self.state,
             bot_token=bot_token,
             app_token=app_token,
             socket_url=self._socket_url,
             upload_url=self._upload_url,
+            tokens=self.tokens,
         )
+        # The default workspace, and any added with `add_workspace`.
+        self.workspaces: dict[str, Workspace] = {
+            self.state.team.id: Workspace(self, self.state, self.api)
+        }
+        # Installing the app: its client id and secret, Redirect URLs, token rotation.
+        self.oauth = OAuth(
+            client_id=client_id,
+            client_secret=client_secret,
+            tokens=self.tokens,
+            workspace=self._state_of,
+            default_team=self.state.team.id,
+        )
+        self.oauth.installed.add(self.state.team.id)  # the bot token above is its install
         self.calls: list[Call] = []
         self.deliveries: list[DeliveryResult] = []
         # Awaited after each delivery, e.g. to let an app finish work it does after acking,
@@ -149,6 +176,7 @@ class SlackEmulator:
         app.router.add_post("/response/{url_id}", self._response_url)
         app.router.add_get("/link/", self.socket_mode.handle)
         app.router.add_post("/upload/{file_id}", self._upload)
+        app.router.add_get(AUTHORIZE_PATH, self._authorize)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
@@ -229,6 +257,58 @@ class SlackEmulator:
         for listener in self.on_change:
             listener()
 
+    # -- workspaces ---------------------------------------------------------------------------
+
+    def add_workspace(self, state: WorkspaceState) -> Workspace:
+        """Another workspace the app can be installed in (see `bot.emulator.seed`'s
+        `second_workspace`): its own people, channels and bot user, the same app and clock.
+        The app is not installed there until someone approves it (`oauth`)."""
+        if state.team.id in self.workspaces:
+            raise ValueError(f"workspace {state.team.id} is already here")
+        state.clock = self.state.clock
+        state.app_id = self.state.app_id
+        api = WebApi(
+            state,
+            bot_token="",
+            app_token="",
+            socket_url=self._socket_url,
+            upload_url=self._upload_url,
+            tokens=self.tokens,
+        )
+        api.violations = self.api.violations  # one list of what Slack would refuse
+        workspace = Workspace(self, state, api)
+        self.workspaces[state.team.id] = workspace
+        return workspace
+
+    def workspace(self, team_id: str | None = None) -> Workspace:
+        """A workspace by team id (the default one without)."""
+        return self.workspaces[team_id or self.state.team.id]
+
+    def _state_of(self, team_id: str) -> WorkspaceState | None:
+        found = self.workspaces.get(team_id)
+        return found.state if found is not None else None
+
+    def _api_for(self, token: str | None) -> WebApi:
+        """The Web API of the workspace a token belongs to (the default one's for a token
+        it does not know, which it then refuses as Slack would)."""
+        grant = self.tokens.get(token)
+        if grant is not None and grant.team_id in self.workspaces:
+            return self.workspaces[grant.team_id].api
+        return self.api
+
+    async def uninstall(self, team_id: str | None = None) -> list[DeliveryResult]:
+        """Someone removes the app from a workspace: its tokens stop working, and the app
+        hears `tokens_revoked` and `app_uninstalled`, as from Slack."""
+        workspace = self.workspace(team_id)
+        revoked = self.oauth.uninstall(workspace.team_id)
+        bots = sorted({workspace.state.bot_user_id for g in revoked if g.kind == "bot"})
+        return [
+            await workspace.send_event(
+                {"type": "tokens_revoked", "tokens": {"oauth": [], "bot": bots}}
+            ),
+            await workspace.send_event({"type": "app_uninstalled"}),
+        ]
+
     # -- people -----------------------------------------------------------------------------
 
     def user(self, user_id: str) -> SlackUser:
@@ -269,17 +349,25 @@ class SlackEmulator:
         timeout: bool = False,
         hold_seconds: float = 60.0,
         error: str | None = None,
+        after_success: bool = False,
     ) -> Failure:
         """Make the next `times` calls of `method` fail.
 
         status=429 answers `ratelimited` with `Retry-After`; 500/503 a server error;
         `timeout=True` holds the request unanswered for `hold_seconds` (longer than the
         client waits); `error="..."` answers HTTP 200 with `{"ok": false, "error": ...}`.
-        Injected calls are not carried out.
+        Injected calls are not carried out, unless `after_success=True`: then the call is
+        carried out and only its answer is lost (Slack's 504 after posting, or a timeout).
         """
-        failure = Failure(method, status, retry_after, times, timeout, hold_seconds, error)
+        failure = Failure(
+            method, status, retry_after, times, timeout, hold_seconds, error, after_success
+        )
         self._failures.append(failure)
         return failure
+
+    def clear_failures(self) -> None:
+        """Slack is well again: forget every failure still waiting to be injected."""
+        self._failures.clear()
 
     def limit_rate(
         self, method: str, calls: int, per_seconds: float, *, per_channel: bool = False
@@ -322,15 +410,36 @@ class SlackEmulator:
         header = request.headers.get("Authorization", "")
         if header.startswith("Bearer "):
             token = header.removeprefix("Bearer ").strip()
+        if method in OAUTH_METHODS:  # the app's own id and secret, not a token
+            return await self._oauth_access(method, params, request)
+        api = self._api_for(token)
         failure = self._injected(method)
         if failure is not None:
+            if failure.after_success:
+                api.call(method, params, token)  # carried out; only the answer is lost
             return await self._fail(method, params, failure)
         for limit in self._limits:
             wait = limit.retry_after(params, self.state.now()) if limit.method == method else None
             if wait is not None:
                 return await self._fail(method, params, Failure(method, 429, wait))
-        response = self.api.call(method, params, token)
-        return self._record(method, params, response)
+        response = api.call(method, params, token)
+        return self._record(method, params, response, team_id=api.state.team.id, token=token)
+
+    async def _authorize(self, request: web.Request) -> web.Response:
+        """Slack's approval page: approves at once and sends the person back."""
+        answer = self.oauth.authorize(request.query)
+        self.notify_change()
+        if answer.location is not None:
+            raise web.HTTPFound(answer.location)
+        return web.Response(status=answer.status, text=answer.page, content_type="text/html")
+
+    async def _oauth_access(self, method: str, params: JSON, request: web.Request) -> web.Response:
+        failure = self._injected(method)
+        recorded = {k: v for k, v in params.items() if k != "client_secret"}
+        if failure is not None:
+            return await self._fail(method, recorded, failure)
+        basic = _basic_auth(request.headers.get("Authorization", ""))
+        return self._record(method, recorded, self.oauth.access(params, basic))
 
     def _record(
         self,
@@ -341,12 +450,16 @@ class SlackEmulator:
         status: int = 200,
         injected: str | None = None,
         headers: dict[str, str] | None = None,
+        team_id: str | None = None,
+        token: str | None = None,
     ) -> web.Response:
         try:
             recorded = normalise_params(params)
         except Exception:  # keep the raw params when they cannot be decoded
             recorded = params
-        self.calls.append(Call(method, recorded, response, status, self.state.now(), injected))
+        self.calls.append(
+            Call(method, recorded, response, status, self.state.now(), injected, team_id, token)
+        )
         self.notify_change()
         return web.json_response(response, status=status, headers=headers)
 
@@ -381,7 +494,8 @@ class SlackEmulator:
         """The upload URL of files.getUploadURLExternal: takes the file's raw bytes."""
         file_id = request.match_info["file_id"]
         content = await request.read()
-        accepted = self.api.receive_upload(file_id, content)
+        api = next((w.api for w in self.workspaces.values() if file_id in w.state.files), self.api)
+        accepted = api.receive_upload(file_id, content)
         self.calls.append(
             Call(
                 "upload",
@@ -401,6 +515,23 @@ class SlackEmulator:
             body = await request.json()
         except json.JSONDecodeError:
             body = None
-        status, response = self.api.respond(request.match_info["url_id"], body)
+        url_id = request.match_info["url_id"]
+        api = next(
+            (w.api for w in self.workspaces.values() if url_id in w.state.response_urls),
+            self.api,
+        )
+        status, response = api.respond(url_id, body)
         params = body if isinstance(body, dict) else {"raw": body}
         return self._record("response_url", params, response, status=status)
+
+
+def _basic_auth(header: str) -> tuple[str, str] | None:
+    """(client id, client secret) from an HTTP Basic `Authorization` header."""
+    if not header.startswith("Basic "):
+        return None
+    try:
+        decoded = base64.b64decode(header.removeprefix("Basic ").strip()).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    login, colon, password = decoded.partition(":")
+    return (login, password) if colon else None

@@ -184,12 +184,23 @@ class ResponseUrl:
 class WorkspaceState:
     """One team, its people, channels, messages and views, with Slack-shaped ids and ts."""
 
-    def __init__(self, clock: Clock | None = None, *, team: Team | None = None) -> None:
+    def __init__(
+        self,
+        clock: Clock | None = None,
+        *,
+        team: Team | None = None,
+        bot_user_id: str = "U0HEARTHBOT",
+        bot_id: str = "B0HEARTH",
+        first_id: int = 1,
+    ) -> None:
+        """One workspace. Another workspace the app is installed in has its own bot user
+        (`bot_user_id`, `bot_id`) and numbers its new ids from `first_id`, so that ids stay
+        unique across workspaces as they are in Slack."""
         self.clock: Clock = clock or SystemClock()
         self.team = team or Team()
         self.app_id = "A0HEARTH"
-        self.bot_user_id = "U0HEARTHBOT"
-        self.bot_id = "B0HEARTH"
+        self.bot_user_id = bot_user_id
+        self.bot_id = bot_id
         self.users: dict[str, User] = {}
         self.channels: dict[str, Channel] = {}
         self.messages: list[Message] = []
@@ -201,7 +212,7 @@ class WorkspaceState:
         self.response_urls: dict[str, ResponseUrl] = {}
         self.files: dict[str, UploadedFile] = {}
         self._last_ts = 0
-        self._ids = itertools.count(1)
+        self._ids = itertools.count(first_id)
         self.add_user(
             self.bot_user_id, "hearth", "hearth", is_bot=True, bot_id=self.bot_id, tz="UTC"
         )

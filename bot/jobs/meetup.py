@@ -1,30 +1,28 @@
 """Timed chat-meetup work: releasing prompts, nudging the threads, closing the meetup.
 
-Each step is a `chat_meetup_timer` row. A job re-reads its row, claims the firing in the
-transaction that marks it done, and only then talks to Slack, so a step happens once however
-many processes or restarts see it. A post Slack refuses is planned again after a back-off.
-Before the close is claimed, the threads are read back from Slack (outside any transaction)
-so that replies whose events never arrived are in the minutes.
+Each step is a `chat_meetup_timer` row. A job re-reads its row and claims the firing in the
+transaction that marks it done and owes what the step says through the outbox (the prompt,
+the nudges, the closing notes and the minutes), so a step happens once however many
+processes or restarts see it, and Slack failing loses and doubles nothing. Before the close
+is claimed, the threads are read back from Slack (outside any transaction) so that replies
+whose events never arrived are in the minutes.
 """
 
 from __future__ import annotations
 
-import logging
 from typing import TYPE_CHECKING
 
-from bot.blocks import meetup as blocks
 from bot.errors import Conflict
 from bot.presenters import meetup as present
 from bot.scheduler import PlannedJob
 from bot.services import meetup as service
+from bot.services import meetup_messages as messages
 from bot.services.meetup import TimerKind
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from bot.app import Deps
-
-logger = logging.getLogger(__name__)
 
 
 def register(deps: Deps) -> None:
@@ -35,11 +33,22 @@ def register(deps: Deps) -> None:
                 due_at=due.due_at,
                 func=run_timer,
                 args=(deps, due.team_id, due.timer_id),
+                team_id=due.team_id,
             )
             for due in await service.due_timers(session)
         ]
 
     deps.scheduler.add_source(planned_jobs)
+    # An opening or minutes owed while the meetup moved on (extended, ended, a takeaway
+    # added before Slack took them) are redrawn once they are in the channel.
+    deps.outbox.after_delivered(
+        messages.OPENING,
+        lambda landed: present.request_opening_refresh(deps, landed.team_id, landed.subject_id),
+    )
+    deps.outbox.after_delivered(
+        messages.MINUTES,
+        lambda landed: present.request_minutes_refresh(deps, landed.team_id, landed.subject_id),
+    )
 
 
 async def run_timer(deps: Deps, team_id: str, timer_id: int) -> None:
@@ -54,42 +63,21 @@ async def run_timer(deps: Deps, team_id: str, timer_id: int) -> None:
         step = await service.claim_timer(session, team_id, timer_id, now)
         if step is None:
             return
-        if step.kind == TimerKind.CLOSE:
+        if step.kind == TimerKind.RELEASE and step.prompt_id is not None:
+            await present.owe_prompt(session, team_id, step.meetup_id, step.prompt_id, now)
+        elif step.kind == TimerKind.NUDGE:
+            await present.owe_nudge(session, team_id, step, now)
+        elif step.kind == TimerKind.CLOSE:
             try:
                 minutes = await service.end(
                     session, team_id, step.meetup_id, now, replies_may_be_missing=not complete
                 )
             except Conflict:
                 return
-    try:
-        if step.kind == TimerKind.RELEASE and step.prompt_id is not None:
-            await present.post_prompt(deps, team_id, step.meetup_id, step.prompt_id)
-        elif step.kind == TimerKind.NUDGE:
-            state = await present.snapshot(deps, team_id, step.meetup_id)
-            before = step.minutes_before_end or 0
-            # The midpoint reads as "halfway", even when it falls five minutes before the end.
-            half = before == state.length_minutes // 2
-            await present.post_in_threads(
-                deps,
-                team_id,
-                step.meetup_id,
-                blocks.nudge_text(before, state.ends_at, half_time=half),
-            )
-        elif step.kind == TimerKind.CLOSE:
-            await finish(deps, team_id, minutes)
-    except Exception:
-        if step.kind == TimerKind.CLOSE:
-            raise  # the meetup is closed and its minutes kept; only the posts went missing
-        logger.warning("Meetup step %s could not be posted; will retry", timer_id)
-        async with deps.sessionmaker.begin() as session:
-            await service.timer_failed(session, timer_id, deps.clock.now())
-
-
-async def finish(deps: Deps, team_id: str, minutes: service.MeetupMinutes) -> None:
-    """After the close: a closing note in each thread, the opening message redrawn, minutes."""
-    await present.post_in_threads(deps, team_id, minutes.meetup_id, blocks.closing_note_text())
-    await present.refresh_opening(deps, team_id, minutes.meetup_id)
-    await present.post_minutes(deps, team_id, minutes)
+            await present.owe_close(session, team_id, minutes, now)
+    deps.outbox.kick()
+    if step.kind == TimerKind.CLOSE:
+        present.request_opening_refresh(deps, team_id, step.meetup_id)
 
 
 async def run_due_now(deps: Deps, team_id: str, meetup_id: int) -> None:

@@ -1,10 +1,11 @@
 """Starting the rota's chat meetups by themselves, at their time.
 
 The database says which planned meetups of chat-format schedules have not started
-(`meetup_plan.due_starts`); the job re-reads the meetup, claims its start in the transaction
-that opens the chat meetup, and only then talks to Slack, through the same path as `/meetup`:
-the meetup is kept before anything is posted, so a post Slack refuses loses nothing (the
-prompts, nudges and close are timers of their own, retried as usual).
+(`meetup_plan.due_starts`); the job re-reads the meetup and claims its start in the
+transaction that opens the chat meetup and owes its opening message through the outbox (or,
+when a chat is already running there, the note to the facilitator), as `/meetup` does: a
+post Slack refuses is sent late, never lost nor doubled (the prompts, nudges and close are
+timers of their own).
 """
 
 from __future__ import annotations
@@ -12,12 +13,11 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from slack_sdk.errors import SlackApiError
-
 from bot.blocks import meetup_plan as blocks
 from bot.jobs import meetup as meetup_jobs
 from bot.presenters import meetup as present
 from bot.scheduler import PlannedJob
+from bot.services import meetup as meetup_service
 from bot.services import meetup_plan as service
 from bot.services import rota_reminders
 from bot.services.meetup_plan import DueStart, StartOutcome
@@ -54,6 +54,19 @@ async def start_meetup(deps: Deps, due: DueStart) -> None:
     now = deps.clock.now()
     async with deps.sessionmaker.begin() as session:
         result = await service.start_from_rota(session, due, now, unavailable)
+        if result.outcome == StartOutcome.STARTED and result.chat_meetup_id is not None:
+            chat = await meetup_service.get_meetup(session, due.team_id, result.chat_meetup_id)
+            await present.owe_opening(session, due.team_id, chat, now)
+        elif result.outcome == StartOutcome.BUSY and result.facilitator_id:
+            await present.owe_direct_message(
+                session,
+                due.team_id,
+                f"meetup.busy:{due.meetup_id}:{due.occurrence}",
+                result.facilitator_id,
+                blocks.busy_text(result.channel_id or "", result.facilitator_id),
+                now,
+            )
+    deps.outbox.kick()
     if result.outcome == StartOutcome.STALE:
         return
     if result.outcome == StartOutcome.LATE:
@@ -77,30 +90,9 @@ async def start_meetup(deps: Deps, due: DueStart) -> None:
             due.meetup_id,
             result.channel_id,
         )
-        await _tell_busy(deps, result.channel_id or "", result.facilitator_id or "")
         return
     chat_id = result.chat_meetup_id
     assert chat_id is not None
     logger.info("Chat meetup %s started for rota meetup %s", chat_id, due.meetup_id)
-    try:
-        await present.post_opening(deps, due.team_id, chat_id)
-    except Exception:
-        # The meetup runs all the same: its prompts come out on their own timers.
-        logger.warning("The opening of chat meetup %s could not be posted", chat_id, exc_info=True)
     await meetup_jobs.run_due_now(deps, due.team_id, chat_id)
     await deps.scheduler.changed()
-
-
-async def _tell_busy(deps: Deps, channel_id: str, facilitator_id: str) -> None:
-    if not facilitator_id:
-        return
-    try:
-        await deps.client.chat_postMessage(
-            channel=facilitator_id, text=blocks.busy_text(channel_id, facilitator_id)
-        )
-    except SlackApiError as exc:
-        logger.warning(
-            "Could not tell %s the scheduled chat did not start: %s",
-            facilitator_id,
-            exc.response.get("error"),
-        )

@@ -3,9 +3,11 @@ next person to step in, moving the turn on afterwards, and telling leads about o
 
 The database says what is due (`rota_reminders.due_jobs`); each job re-reads the meetup and
 its schedule, gives up if either changed since it was planned, claims its firing (per
-message and attempt: a timer planned before a schedule change and its replacement can't both
-send) and acts once, however many times or processes wake it. A message that Slack fails to
-take is counted and tried again after a back-off, until it is too late to be useful.
+message: a timer planned before a schedule change and its replacement can't both send) and
+acts once, however many times or processes wake it. The message it has to send is owed
+through the outbox in the claim's transaction, so it can be neither lost nor doubled: the
+outbox sends it, retries it with back-off while Slack fails, and gives it up once it is too
+late to be useful (a reminder or a step-in ask once the meetup has started).
 """
 
 from __future__ import annotations
@@ -16,16 +18,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from slack_sdk.errors import SlackApiError
-
 from bot.blocks import rota_reminders as blocks
+from bot.presenters import rota as present
 from bot.scheduler import PlannedJob
 from bot.services import rota
 from bot.services import rota_reminders as reminders
 from bot.services.rota import Unavailable
 from bot.services.rota_reminders import DueJob, JobKind, MeetupContext, Outcome
 from bot.services.scheduling import claim
-from bot.slack import UNDELIVERABLE
 from bot.slack_status import away_checker
 from models.community import Community
 from models.rota import Meetup
@@ -156,7 +156,8 @@ async def _away_check(deps: Deps, job: DueJob) -> Unavailable | None:
 
 
 async def _deliver(deps: Deps, job: DueJob, compose: Compose) -> None:
-    """Claim this attempt, work out the message from what the database says now, send it."""
+    """Claim this message, work out what it says from what the database says now, and owe
+    it through the outbox in the same transaction."""
     unavailable = await _away_check(deps, job)
     if unavailable is None:
         return
@@ -165,12 +166,11 @@ async def _deliver(deps: Deps, job: DueJob, compose: Compose) -> None:
         ctx = await reminders.current(session, job)
         if ctx is None:
             return
-        if not await claim(session, job.claim_key, str(job.attempt), now):
+        if not await claim(session, job.claim_key, reminders.OWED_OCCURRENCE, now):
             return
         notice = await reminders.open_notice(session, job, now)
         if notice.done_at is not None:
             return
-        notice_id = notice.id
         limit = reminders.deadline(job.kind, ctx.meetup.starts_at, ctx.meetup.duration_minutes)
         if limit is not None and now >= limit:
             logger.warning(
@@ -179,69 +179,48 @@ async def _deliver(deps: Deps, job: DueJob, compose: Compose) -> None:
                 job.meetup_id,
                 job.due_at.isoformat(),
             )
-            await reminders.close_notice(session, notice_id, now, Outcome.LATE)
+            await reminders.close_notice(session, notice.id, now, Outcome.LATE)
             return
         draft = await compose(session, ctx, unavailable, now)
         if isinstance(draft, Outcome):
-            await reminders.close_notice(session, notice_id, now, draft)
+            await reminders.close_notice(session, notice.id, now, draft)
             return
-    await _post(deps, job, notice_id, draft)
+        await _owe(session, ctx.community.team_id, notice, job.claim_key, draft, limit, now)
+    deps.outbox.kick()
 
 
-async def _post(deps: Deps, job: DueJob, notice_id: int, draft: Draft) -> None:
-    """Send, and record what happened: sent, failed for good, or failed for now (retried)."""
-    try:
-        response = await deps.client.chat_postMessage(
-            channel=draft.channel, text=draft.message.text, blocks=draft.message.blocks
-        )
-    except SlackApiError as exc:
-        error = exc.response.get("error")
-        if error in UNDELIVERABLE:
-            logger.error(
-                "Slack refused the rota %s for meetup %s (%s); not trying again",
-                job.kind,
-                job.meetup_id,
-                error,
-            )
-            async with deps.sessionmaker.begin() as session:
-                await reminders.close_notice(
-                    session, notice_id, deps.clock.now(), Outcome.FAILED, sent_to=draft.channel
-                )
-            return
-        await _failed(deps, job, notice_id, str(error))
-        return
-    except Exception as exc:  # connection trouble, timeouts: Slack may be back soon
-        await _failed(deps, job, notice_id, repr(exc))
-        return
-    async with deps.sessionmaker.begin() as session:
-        await reminders.close_notice(
-            session,
-            notice_id,
-            deps.clock.now(),
-            Outcome.SENT,
-            sent_to=draft.channel,
-            message_ts=response.get("ts"),
-        )
-
-
-async def _failed(deps: Deps, job: DueJob, notice_id: int, why: str) -> None:
-    logger.warning(
-        "Sending the rota %s for meetup %s failed (attempt %d: %s); will retry",
-        job.kind,
-        job.meetup_id,
-        job.attempt + 1,
-        why,
+async def _owe(
+    session: AsyncSession,
+    team_id: str,
+    notice: RotaNotice,
+    key: str,
+    draft: Draft,
+    until: datetime | None,
+    now: datetime,
+) -> None:
+    """Owe a notice's message (given up if still unsent at `until`); the notice is done, and
+    learns from the outbox whether it was sent."""
+    await present.owe(
+        session,
+        team_id,
+        draft.channel,
+        draft.message.text,
+        now,
+        draft.message.blocks,
+        key=key,
+        until=until,
+        purpose=reminders.NOTICE,
+        subject_id=notice.id,
     )
-    async with deps.sessionmaker.begin() as session:
-        await reminders.notice_failed(session, notice_id, deps.clock.now())
+    await reminders.close_notice(session, notice.id, now, Outcome.OWED, sent_to=draft.channel)
 
 
 # --- after the meetup -------------------------------------------------------------------------
 
 
 async def meetup_held(deps: Deps, job: DueJob) -> None:
-    """The meetup is over: record who facilitated it (the turn moves on), and note anyone
-    who is now facilitating far more than their share."""
+    """The meetup is over: record who facilitated it (the turn moves on), and tell the leads
+    about anyone now facilitating far more than their share, in the same transaction."""
     unavailable = await _away_check(deps, job)
     if unavailable is None:
         return
@@ -256,35 +235,38 @@ async def meetup_held(deps: Deps, job: DueJob) -> None:
         )
         if held is None:
             return
-        await reminders.record_overloads(session, ctx.community, held, job.revision, now)
+        notices = await reminders.record_overloads(session, ctx.community, held, job.revision, now)
+        for notice in notices:
+            await _tell_lead(session, ctx.community, held, notice, now)
         logger.info("Meetup %s held, facilitated by %s", held.id, held.facilitator_id)
+    if notices:
+        deps.outbox.kick()
 
 
-async def tell_leads(deps: Deps, job: DueJob) -> None:
-    """DM one lead that someone has facilitated far more than their share."""
-    now = deps.clock.now()
-    async with deps.sessionmaker.begin() as session:
-        notice = await session.get(RotaNotice, job.notice_id)
-        if notice is None or notice.done_at is not None:
-            return
-        if not await claim(session, job.claim_key, str(job.attempt), now):
-            return
-        meetup = await session.get(Meetup, notice.meetup_id)
-        community = await session.get(Community, meetup.community_id) if meetup else None
-        if meetup is None or community is None:
-            return
-        limit = reminders.deadline(JobKind.OVERLOAD, notice.starts_at, meetup.duration_minutes)
-        if limit is not None and now >= limit:
-            logger.warning("Overload notice %s is a week late; skipped", notice.id)
-            await reminders.close_notice(session, notice.id, now, Outcome.LATE)
-            return
-        times, average = await reminders.times_facilitated(session, community, notice.about_id)
-        draft = Draft(
-            notice.to_id,
-            blocks.overload_notice(community.channel_id, notice.about_id, times, average),
-        )
-        notice_id = notice.id
-    await _post(deps, job, notice_id, draft)
+async def _tell_lead(
+    session: AsyncSession, community: Community, meetup: Meetup, notice: RotaNotice, now: datetime
+) -> None:
+    """Owe one lead a DM: someone has facilitated far more than their share (within a week
+    of the meetup that showed it; after that, it is skipped)."""
+    limit = reminders.deadline(JobKind.OVERLOAD, notice.starts_at, meetup.duration_minutes)
+    if limit is not None and now >= limit:
+        logger.warning("Overload notice %s is a week late; skipped", notice.id)
+        await reminders.close_notice(session, notice.id, now, Outcome.LATE)
+        return
+    times, average = await reminders.times_facilitated(session, community, notice.about_id)
+    draft = Draft(
+        notice.to_id,
+        blocks.overload_notice(community.channel_id, notice.about_id, times, average),
+    )
+    key = reminders.message_key(
+        JobKind.OVERLOAD,
+        meetup.id,
+        meetup.created_at,
+        notice.starts_at,
+        notice.about_id,
+        notice.to_id,
+    )
+    await _owe(session, community.team_id, notice, key, draft, limit, now)
 
 
 JOBS: dict[JobKind, Callable[[Deps, DueJob], Awaitable[None]]] = {
@@ -292,5 +274,4 @@ JOBS: dict[JobKind, Callable[[Deps, DueJob], Awaitable[None]]] = {
     JobKind.ANNOUNCEMENT: announce,
     JobKind.STEP_IN: ask_to_step_in,
     JobKind.HELD: meetup_held,
-    JobKind.OVERLOAD: tell_leads,
 }

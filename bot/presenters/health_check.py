@@ -1,27 +1,40 @@
-"""Puts health checks in front of people: posts the poll, keeps its answer count current,
-posts the results, and finds who is in the channel.
+"""Puts health checks in front of people: owes the poll, the results and the reminder DMs
+through the outbox, keeps the poll's answer count current, and finds who is in the channel.
 
-Listeners and the scheduled jobs both call these. Each reads in its own short transaction and
-talks to Slack outside it, so no database lock is held while Slack answers. Nothing here logs
-or posts who answered what.
+New messages are *owed* (`owe_*`) in the transaction of the change that causes them (the
+opening, the closing, a reminder round's claim) and go out when it commits
+(`Deps.outbox.kick()`): a Slack outage delays them but never loses or doubles them. Redraws
+are plain `chat.update`s, safe to repeat: each reads in its own short transaction and talks to
+Slack outside it, so no database lock is held while Slack answers. Nothing here logs or posts
+who answered what.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import Block
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.blocks import health_check as blocks
+from bot.blocks import health_check_reminders as reminder_blocks
 from bot.services import health_check as hc
-from bot.services.health_check_types import CheckResults
+from bot.services import health_check_messages as messages
+from bot.services import outbox
+from bot.services.health_check_types import CheckResults, CheckView
+from bot.services.outbox import Owed
 
 if TYPE_CHECKING:
     from bot.app import Deps
 
 logger = logging.getLogger(__name__)
+
+# Results are worth posting whenever Slack takes them, within reason.
+RESULTS_PATIENCE = timedelta(days=7)
 
 # Whether a user id is a bot never changes, so it is asked of Slack once per process.
 _IS_BOT: dict[str, bool] = {}
@@ -32,24 +45,91 @@ def dicts(items: list[Block]) -> list[dict]:
     return [block.to_dict() for block in items]
 
 
-async def post_check(deps: Deps, team_id: str, check_id: int) -> str:
-    """Post the poll in the community's channel and remember where it is; returns its ts.
-
-    A poll already posted is not posted again: its ts is returned."""
-    async with deps.sessionmaker() as session:
-        check = await hc.get_check(session, team_id, check_id)
-        respondents = await hc.respondent_count(session, team_id, check_id)
-    if check.message_ts is not None:
-        return check.message_ts
-    response = await deps.client.chat_postMessage(
-        channel=check.channel_id,
-        text=blocks.poll_text(check, respondents),
-        blocks=dicts(blocks.poll_blocks(check, respondents)),
+def register(deps: Deps) -> None:
+    """A poll that lands after people answered (from a reminder) or after the check closed
+    is redrawn as it is now."""
+    deps.outbox.after_delivered(
+        messages.POLL,
+        lambda landed: request_count_refresh(deps, landed.team_id, landed.subject_id),
     )
-    ts = str(response["ts"])
-    async with deps.sessionmaker.begin() as session:
-        await hc.record_message(session, team_id, check_id, ts)
-    return ts
+
+
+async def owe_poll(session: AsyncSession, team_id: str, check: CheckView, now: datetime) -> None:
+    """Owe a newly opened check's poll in its channel; worth posting until the check closes.
+    Its ts is recorded when Slack takes it (`health_check_messages`)."""
+    respondents = await hc.respondent_count(session, team_id, check.id)
+    await outbox.record(
+        session,
+        team_id,
+        Owed(
+            key=messages.poll_key(check.id),
+            channel=check.channel_id,
+            text=blocks.poll_text(check, respondents),
+            blocks=dicts(blocks.poll_blocks(check, respondents)),
+            purpose=messages.POLL,
+            subject_id=check.id,
+            patience=check.closes_at - now,
+        ),
+        now,
+    )
+
+
+async def owe_results(
+    session: AsyncSession, team_id: str, results: CheckResults, now: datetime
+) -> None:
+    """In the transaction that closed the check: owe its results in the channel, and forget
+    whom its reminders went to (`health_check_messages`)."""
+    await outbox.record(
+        session,
+        team_id,
+        Owed(
+            key=messages.results_key(results.check_id),
+            channel=results.channel_id,
+            text=blocks.results_text(results),
+            blocks=dicts(blocks.results_blocks(results)),
+            purpose=messages.RESULTS,
+            subject_id=results.check_id,
+            patience=RESULTS_PATIENCE,
+        ),
+        now,
+    )
+    await messages.forget_reminders(session, team_id, results.check_id)
+
+
+async def owe_reminders(
+    session: AsyncSession,
+    team_id: str,
+    check: CheckView,
+    round_: int,
+    people: Sequence[str],
+    until: datetime,
+    now: datetime,
+) -> int:
+    """Owe round `round_`'s reminder DM to each of `people`, each worth sending `until` (the
+    next round, or the close). Keyed so that nothing stored names them once sent
+    (`health_check_messages`). Returns how many were owed."""
+    keys = await messages.reminder_keys(session, team_id, check.id, round_, people)
+    if keys is None or until <= now:
+        return 0
+    message = reminder_blocks.reminder(check)
+    body = dicts(message.blocks)
+    owed = 0
+    for user_id, key in zip(people, keys, strict=True):
+        owed += await outbox.record(
+            session,
+            team_id,
+            Owed(
+                key=key,
+                channel=user_id,
+                text=message.text,
+                blocks=body,
+                purpose=messages.REMINDER,
+                subject_id=check.id,
+                patience=until - now,
+            ),
+            now,
+        )
+    return owed
 
 
 async def refresh_poll(deps: Deps, team_id: str, check_id: int) -> None:
@@ -77,23 +157,12 @@ def request_count_refresh(deps: Deps, team_id: str, check_id: int) -> None:
     deps.board_refresher.request(("health_check.poll", team_id, check_id), redraw)
 
 
-async def post_results(deps: Deps, team_id: str, results: CheckResults) -> None:
-    """Post a closed check's results in its channel, remember them, and redraw the poll as
-    closed. Results already posted are not posted again."""
-    async with deps.sessionmaker() as session:
-        check = await hc.get_check(session, team_id, results.check_id)
-    if check.results_ts is None:
-        response = await deps.client.chat_postMessage(
-            channel=results.channel_id,
-            text=blocks.results_text(results),
-            blocks=dicts(blocks.results_blocks(results)),
-        )
-        async with deps.sessionmaker.begin() as session:
-            await hc.record_results_message(session, team_id, results.check_id, str(response["ts"]))
+async def redraw_closed_poll(deps: Deps, team_id: str, check_id: int) -> None:
+    """Redraw a poll as closed, without its buttons (after the closing commits)."""
     try:
-        await refresh_poll(deps, team_id, results.check_id)
+        await refresh_poll(deps, team_id, check_id)
     except SlackApiError as exc:
-        # The poll may have been deleted; the results are out, which is what matters.
+        # The poll may have been deleted; the results are owed, which is what matters.
         logger.warning("Could not redraw a closed poll: %s", exc.response.get("error"))
 
 

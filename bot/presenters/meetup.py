@@ -1,26 +1,38 @@
 """Puts a chat meetup in front of people: reads a snapshot, builds blocks, calls Slack.
 
-Listeners and scheduled jobs both post into the meetup's messages and threads, and both
-read the threads back before a close, so that I/O lives here once; each function reads and
-writes in its own short transactions and talks to Slack outside them.
+Listeners and scheduled jobs both owe the meetup's messages and read its threads back before
+a close, so that work lives here once. New messages (the opening, each prompt, nudges and
+closing notes in the prompts' threads, anonymous posts, the minutes, notes to the
+facilitator) are *owed* through the outbox in the transaction of the step that causes them
+(`owe_*`), and go out when it commits (`Deps.outbox.kick()`): never lost to a Slack outage
+nor doubled by a retry, and a prompt or nudge still waiting for Slack when its meetup's time
+is up is given up rather than posted late. Redraws are plain `chat.update`s, each reading
+in its own short transaction and talking to Slack outside it.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
-from datetime import datetime
+import uuid
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import Block
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.blocks import meetup as blocks
 from bot.blocks.common import section, unescape_slack
+from bot.clean import clean_text
 from bot.presenters import actions as present_actions
 from bot.services import meetup as service
-from bot.services.meetup import MeetupMinutes, MeetupState
+from bot.services import meetup_messages as messages
+from bot.services import outbox
+from bot.services.meetup import AnonymousPost, ClaimedTimer, MeetupMinutes, MeetupState
+from bot.services.outbox import Owed
+from models.meetup import ChatMeetup
 
 if TYPE_CHECKING:
     from bot.app import Deps
@@ -34,6 +46,10 @@ HEARD_SUBTYPES = (None, "thread_broadcast", "file_share")
 # pages is not read to its end (the minutes then say replies may be missing).
 HISTORY_PAGE_SIZE = 200
 MAX_HISTORY_PAGES = 25
+# How long a message may wait for Slack. The opening, prompts, nudges and anonymous posts are
+# no use once the meetup's time is up; a closing note is worth a little while after; the
+# minutes (and notes to people) whenever Slack is back (the outbox's default).
+CLOSING_NOTE_PATIENCE = timedelta(hours=1)
 
 
 def heard_reply(message: Mapping[str, Any]) -> tuple[str, service.HeardReply] | None:
@@ -54,7 +70,8 @@ def heard_reply(message: Mapping[str, Any]) -> tuple[str, service.HeardReply] | 
     reply = service.HeardReply(
         message_ts=str(ts),
         author_id=str(user_id),
-        text=unescape_slack(str(message.get("text") or "")),
+        # Read back from a thread, it has not been through the request middleware.
+        text=clean_text(unescape_slack(str(message.get("text") or ""))),
     )
     return str(thread_ts), reply
 
@@ -63,31 +80,236 @@ def _dicts(items: list[Block]) -> list[dict]:
     return [block.to_dict() for block in items]
 
 
+def _until_end(ends_at: datetime, now: datetime) -> timedelta:
+    """Patience for a message that is no use once the meetup's time is up: it is given up
+    rather than posted after the end."""
+    return ends_at - now
+
+
 async def snapshot(deps: Deps, team_id: str, meetup_id: int) -> MeetupState:
     async with deps.sessionmaker() as session:
         meetup = await service.get_meetup(session, team_id, meetup_id)
         return await service.state_of(session, meetup)
 
 
-async def post_opening(deps: Deps, team_id: str, meetup_id: int) -> None:
-    """The opening message: the time-box, how to take part, and the meetup's buttons; then
-    the community's open actions in its thread, so the meetup starts from where it left off."""
-    state = await snapshot(deps, team_id, meetup_id)
-    response = await deps.client.chat_postMessage(
-        channel=state.channel_id,
-        text=blocks.opening_text(state),
-        blocks=_dicts(blocks.opening_blocks(state)),
+async def _under(
+    session: AsyncSession, team_id: str, key: str, ts: str | None
+) -> dict[str, str] | None:
+    """Where a reply under a message of the outbox (`key`) goes: its ts when known, else
+    its key (the reply waits for it); None when that message was given up."""
+    if ts is not None:
+        return {"thread_ts": ts}
+    if await outbox.given_up_reasons(session, team_id, [key]):
+        return None
+    return {"thread_key": key}
+
+
+# --- owed messages -----------------------------------------------------------------------------
+
+
+async def owe_opening(
+    session: AsyncSession, team_id: str, meetup: ChatMeetup, now: datetime
+) -> None:
+    """Owe the opening message (the time-box, how to take part, the meetup's buttons), with
+    the community's open actions in its thread, so the meetup starts from where it left off.
+    Its ts is recorded when Slack takes it (`meetup_messages`), and it is redrawn then."""
+    state = await service.state_of(session, meetup)
+    key = messages.opening_key(meetup.id)
+    await outbox.record(
+        session,
+        team_id,
+        Owed(
+            key=key,
+            channel=state.channel_id,
+            text=blocks.opening_text(state),
+            blocks=_dicts(blocks.opening_blocks(state)),
+            purpose=messages.OPENING,
+            subject_id=meetup.id,
+            patience=_until_end(state.ends_at, now),
+        ),
+        now,
     )
-    opening_ts = str(response["ts"])
-    async with deps.sessionmaker.begin() as session:
-        await service.set_opening_ts(session, meetup_id, opening_ts)
-    await present_actions.post_open_actions(deps, team_id, state.channel_id, opening_ts)
+    await present_actions.owe_open_actions(session, team_id, state.channel_id, key, now)
+
+
+async def owe_prompt(
+    session: AsyncSession, team_id: str, meetup_id: int, prompt_id: int, now: datetime
+) -> None:
+    """Owe a released prompt: its own message, whose thread is the discussion (replies are
+    heard there once Slack has taken it and its ts is recorded)."""
+    meetup = await service.get_meetup(session, team_id, meetup_id)
+    state = await service.state_of(session, meetup)
+    prompt = next(p for p in state.prompts if p.id == prompt_id)
+    if prompt.message_ts is not None:
+        return
+    text = blocks.prompt_text(prompt, len(state.prompts))
+    await outbox.record(
+        session,
+        team_id,
+        Owed(
+            key=messages.prompt_key(prompt_id),
+            channel=state.channel_id,
+            text=text,
+            blocks=_dicts([section(text)]),
+            purpose=messages.PROMPT,
+            subject_id=prompt_id,
+            patience=_until_end(state.ends_at, now),
+        ),
+        now,
+    )
+
+
+async def _owe_in_threads(
+    session: AsyncSession,
+    team_id: str,
+    meetup: ChatMeetup,
+    key_for: Callable[[int], str],
+    text: str,
+    patience: timedelta,
+    now: datetime,
+) -> None:
+    """The same note in the thread of every prompt released (a prompt still owed first)."""
+    for prompt in await service.thread_prompts(session, meetup.id):
+        thread = await _under(session, team_id, messages.prompt_key(prompt.id), prompt.message_ts)
+        if thread is None:
+            continue  # the prompt never reached the channel: no thread to note in
+        await outbox.record(
+            session,
+            team_id,
+            Owed(
+                key=key_for(prompt.id),
+                channel=meetup.channel_id,
+                text=text,
+                patience=patience,
+                **thread,
+            ),
+            now,
+        )
+
+
+async def owe_nudge(session: AsyncSession, team_id: str, step: ClaimedTimer, now: datetime) -> None:
+    """Owe a nudge in every released prompt's thread, for a nudge step just claimed."""
+    meetup = await service.get_meetup(session, team_id, step.meetup_id)
+    before = step.minutes_before_end or 0
+    # The midpoint reads as "halfway", even when it falls five minutes before the end.
+    half = before == meetup.length_minutes // 2
+    await _owe_in_threads(
+        session,
+        team_id,
+        meetup,
+        lambda prompt_id: f"meetup.nudge:{step.timer_id}:{prompt_id}",
+        blocks.nudge_text(before, meetup.ends_at, half_time=half),
+        _until_end(meetup.ends_at, now),
+        now,
+    )
+
+
+async def owe_close(
+    session: AsyncSession, team_id: str, minutes: MeetupMinutes, now: datetime
+) -> None:
+    """After the close (in its transaction): a closing note in each thread, then the
+    minutes."""
+    meetup = await service.get_meetup(session, team_id, minutes.meetup_id)
+    await _owe_in_threads(
+        session,
+        team_id,
+        meetup,
+        lambda prompt_id: f"meetup.closing_note:{prompt_id}",
+        blocks.closing_note_text(),
+        CLOSING_NOTE_PATIENCE,
+        now,
+    )
+    await owe_minutes(session, team_id, minutes, now)
+
+
+async def owe_minutes(
+    session: AsyncSession, team_id: str, minutes: MeetupMinutes, now: datetime
+) -> None:
+    """Owe the minutes in the channel, once; long ones continue in the first message's
+    thread. The first message's ts is recorded when Slack takes it."""
+    text = blocks.minutes_text(minutes)
+    first = messages.minutes_key(minutes.meetup_id, 0)
+    for part, chunk in enumerate(blocks.minutes_messages(minutes)):
+        await outbox.record(
+            session,
+            team_id,
+            Owed(
+                key=messages.minutes_key(minutes.meetup_id, part),
+                channel=minutes.channel_id,
+                thread_key=first if part else None,
+                text=text,
+                blocks=_dicts(chunk),
+                purpose=messages.MINUTES if part == 0 else None,
+                subject_id=minutes.meetup_id if part == 0 else None,
+            ),
+            now,
+        )
+
+
+async def owe_extended(
+    session: AsyncSession, team_id: str, meetup: ChatMeetup, minutes: int, now: datetime
+) -> None:
+    """Owe the note that the meetup runs longer, in the opening's thread (after an
+    extension, in its transaction)."""
+    key = messages.opening_key(meetup.id)
+    thread = await _under(session, team_id, key, meetup.opening_ts)
+    if thread is None:
+        return
+    await outbox.record(
+        session,
+        team_id,
+        Owed(
+            # Each extension makes the meetup longer: its new length names it.
+            key=f"meetup.extended:{meetup.id}:{meetup.length_minutes}",
+            channel=meetup.channel_id,
+            text=blocks.extended_text(meetup.ends_at, minutes),
+            patience=_until_end(meetup.ends_at, now),
+            **thread,
+        ),
+        now,
+    )
+
+
+async def owe_anonymous(
+    session: AsyncSession, team_id: str, post: AnonymousPost, text: str, now: datetime
+) -> None:
+    """Owe a post made for someone in a prompt's thread (who sent it is not in it)."""
+    await outbox.record(
+        session,
+        team_id,
+        Owed(
+            key=messages.anonymous_key(post.reply_id),
+            channel=post.channel_id,
+            thread_ts=post.thread_ts,
+            text=blocks.anonymous_post_text(text),
+            purpose=messages.ANONYMOUS,
+            subject_id=post.reply_id,
+            patience=_until_end(post.ends_at, now),
+        ),
+        now,
+    )
+
+
+async def owe_direct_message(
+    session: AsyncSession, team_id: str, key: str, user_id: str, text: str, now: datetime
+) -> None:
+    """Owe a direct message to one person (the facilitator told a scheduled chat did not
+    start, a saved plan confirmed)."""
+    await outbox.record(session, team_id, Owed(key=key, channel=user_id, text=text), now)
+
+
+def one_off_key(what: str) -> str:
+    """A key for a message that is owed once each time its change happens."""
+    return f"meetup.{what}:{uuid.uuid4().hex}"
+
+
+# --- redraws -------------------------------------------------------------------------------------
 
 
 async def refresh_opening(deps: Deps, team_id: str, meetup_id: int) -> None:
     state = await snapshot(deps, team_id, meetup_id)
     if state.opening_ts is None:
-        return
+        return  # still owed: redrawn once Slack has taken it
     await deps.client.chat_update(
         channel=state.channel_id,
         ts=state.opening_ts,
@@ -96,64 +318,13 @@ async def refresh_opening(deps: Deps, team_id: str, meetup_id: int) -> None:
     )
 
 
-async def post_prompt(deps: Deps, team_id: str, meetup_id: int, prompt_id: int) -> None:
-    """Release a prompt: its own message, whose thread is the discussion."""
-    state = await snapshot(deps, team_id, meetup_id)
-    prompt = next(p for p in state.prompts if p.id == prompt_id)
-    if prompt.message_ts is not None:
-        return
-    text = blocks.prompt_text(prompt, len(state.prompts))
-    response = await deps.client.chat_postMessage(
-        channel=state.channel_id, text=text, blocks=_dicts([section(text)])
-    )
-    async with deps.sessionmaker.begin() as session:
-        await service.set_prompt_ts(session, prompt_id, str(response["ts"]))
+def request_opening_refresh(deps: Deps, team_id: str, meetup_id: int) -> None:
+    """Redraw the opening message soon (extended, ended, or posted after either)."""
 
+    async def redraw() -> None:
+        await refresh_opening(deps, team_id, meetup_id)
 
-async def post_in_threads(deps: Deps, team_id: str, meetup_id: int, text: str) -> None:
-    """The same note in every released prompt's thread (nudges, the closing note)."""
-    state = await snapshot(deps, team_id, meetup_id)
-    for prompt in state.released:
-        try:
-            await deps.client.chat_postMessage(
-                channel=state.channel_id, thread_ts=prompt.message_ts, text=text
-            )
-        except SlackApiError as exc:
-            logger.warning(
-                "Could not post in meetup %s thread: %s", meetup_id, exc.response.get("error")
-            )
-
-
-async def post_in_opening_thread(deps: Deps, team_id: str, meetup_id: int, text: str) -> None:
-    state = await snapshot(deps, team_id, meetup_id)
-    if state.opening_ts is None:
-        return
-    await deps.client.chat_postMessage(
-        channel=state.channel_id, thread_ts=state.opening_ts, text=text
-    )
-
-
-async def post_anonymously(deps: Deps, channel_id: str, thread_ts: str, text: str) -> str:
-    response = await deps.client.chat_postMessage(
-        channel=channel_id, thread_ts=thread_ts, text=blocks.anonymous_post_text(text)
-    )
-    return str(response["ts"])
-
-
-async def post_minutes(deps: Deps, team_id: str, minutes: MeetupMinutes) -> None:
-    """The minutes in the channel; long ones continue in the first message's thread."""
-    first_ts: str | None = None
-    for chunk in blocks.minutes_messages(minutes):
-        response = await deps.client.chat_postMessage(
-            channel=minutes.channel_id,
-            text=blocks.minutes_text(minutes),
-            blocks=_dicts(chunk),
-            thread_ts=first_ts,
-        )
-        first_ts = first_ts or str(response["ts"])
-    if first_ts is not None:
-        async with deps.sessionmaker.begin() as session:
-            await service.set_minutes_ts(session, minutes.meetup_id, first_ts)
+    deps.board_refresher.request(("meetup.opening", team_id, meetup_id), redraw)
 
 
 async def refresh_minutes(deps: Deps, team_id: str, meetup_id: int) -> None:
@@ -163,13 +334,23 @@ async def refresh_minutes(deps: Deps, team_id: str, meetup_id: int) -> None:
         minutes = await service.stored_minutes(session, team_id, meetup_id)
         ts = meetup.minutes_ts
     if ts is None:
-        return
+        return  # still owed: redrawn once Slack has taken it
     await deps.client.chat_update(
         channel=minutes.channel_id,
         ts=ts,
         text=blocks.minutes_text(minutes),
         blocks=_dicts(blocks.minutes_messages(minutes)[0]),
     )
+
+
+def request_minutes_refresh(deps: Deps, team_id: str, meetup_id: int) -> None:
+    async def redraw() -> None:
+        await refresh_minutes(deps, team_id, meetup_id)
+
+    deps.board_refresher.request(("meetup.minutes", team_id, meetup_id), redraw)
+
+
+# --- reading the threads back ----------------------------------------------------------------
 
 
 async def catch_up(deps: Deps, team_id: str, meetup_id: int, closes_at: datetime) -> bool:

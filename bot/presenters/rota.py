@@ -1,15 +1,20 @@
-"""Puts the rota in front of people: reads a snapshot for the block builders, and sends the
+"""Puts the rota in front of people: reads a snapshot for the block builders, and owes the
 direct messages and channel notes that rota changes cause.
 
 Snapshots are read inside the caller's transaction (working out the next meetups may create
-their rows); messages are sent after it, so no database lock is held while Slack answers.
-A note that cannot be delivered is logged, never allowed to undo a change already made.
+their rows). New messages are *owed* through the outbox in that same transaction (`owe_*`)
+and go out once it commits (`Deps.outbox.kick()`), so a change that is saved always gets
+its messages, a change rolled back gets none, and Slack failing delays them without losing
+or doubling them; nothing waits on Slack while a database lock is held. A message that can
+never be delivered is given up in the outbox, never allowed to undo the change.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime, time
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
 from slack_sdk.errors import SlackApiError
@@ -18,17 +23,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.blocks import rota as blocks
 from bot.services import community as community_service
-from bot.services import rota
+from bot.services import outbox, rota
 from bot.services.actor import Actor
+from bot.services.outbox import Owed
 from bot.services.recurrence import Frequency
-from bot.services.rota import MeetupFormat, ScheduleInput
+from bot.services.rota import CalledOff, MeetupFormat, ScheduleInput
 from models.community import Community
-from models.rota import MeetupSchedule
+from models.rota import MeetupSchedule, SwapRequest
 
 if TYPE_CHECKING:
     from bot.app import Deps
 
 logger = logging.getLogger(__name__)
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def dicts(items: list[Block]) -> list[dict]:
@@ -99,20 +107,129 @@ async def today_for(session: AsyncSession, community: Community, now: datetime) 
     return await rota.local_today(session, community, now)
 
 
-async def dm(
-    deps: Deps, user_id: str, text: str, extra: list[Block] | None = None
-) -> tuple[str, str] | None:
-    """A direct message from hearth (the app's Messages tab); logged if it cannot be sent.
+# --- messages owed -------------------------------------------------------------------------
 
-    Returns where it went (channel, ts), so it can be redrawn later, or None."""
-    try:
-        sent = await deps.client.chat_postMessage(
-            channel=user_id, text=text, blocks=dicts(extra) if extra else None
-        )
-    except SlackApiError as exc:
-        logger.warning("Could not send a direct message: %s", exc.response.get("error"))
-        return None
-    return str(sent.get("channel") or ""), str(sent.get("ts") or "")
+
+def _patience(until: datetime | None, now: datetime) -> timedelta:
+    """How long a message may wait for Slack: until `until` (when it stops being any use:
+    a meetup starting, say), or the outbox's default."""
+    if until is None:
+        return outbox.DEFAULT_PATIENCE
+    return max(until - now, timedelta(0))
+
+
+async def owe(
+    session: AsyncSession,
+    team_id: str,
+    channel: str,
+    text: str,
+    now: datetime,
+    extra: Sequence[Block] | None = None,
+    *,
+    key: str | None = None,
+    until: datetime | None = None,
+    purpose: str | None = None,
+    subject_id: int | None = None,
+) -> None:
+    """Owe `channel` (a channel id, or a person's id for their DM with hearth) a message,
+    in the transaction of the change that causes it. `key` names it when something else
+    needs to find it (a swap request, a notice); otherwise it is one of a kind."""
+    await outbox.record(
+        session,
+        team_id,
+        Owed(
+            key=key or f"rota.message:{uuid.uuid4().hex}",
+            channel=channel,
+            text=text,
+            blocks=dicts(list(extra)) if extra else None,
+            purpose=purpose,
+            subject_id=subject_id,
+            patience=_patience(until, now),
+        ),
+        now,
+    )
+
+
+async def owe_dm(
+    session: AsyncSession,
+    team_id: str,
+    user_id: str,
+    text: str,
+    now: datetime,
+    extra: Sequence[Block] | None = None,
+    *,
+    key: str | None = None,
+    until: datetime | None = None,
+) -> None:
+    """Owe `user_id` a direct message from hearth (the app's Messages tab)."""
+    await owe(session, team_id, user_id, text, now, extra, key=key, until=until)
+
+
+async def owe_announcement(
+    session: AsyncSession, team_id: str, channel_id: str, text: str, now: datetime
+) -> None:
+    """Owe the whole channel a note about a change to the rota everyone should know about."""
+    await owe(session, team_id, channel_id, text, now)
+
+
+def swap_request_key(swap: SwapRequest) -> str:
+    """The outbox key of the direct message asking someone to take a swap. Its creation
+    time is part of it, as SQLite may give a dropped request's id to a new one."""
+    made = (swap.created_at - EPOCH) // timedelta(microseconds=1)
+    return f"rota.swap_request:{swap.id}:{made}"
+
+
+async def owe_swap_request(
+    session: AsyncSession,
+    team_id: str,
+    swap: SwapRequest,
+    channel_id: str,
+    starts_at: datetime,
+    now: datetime,
+) -> None:
+    """Owe the person asked to swap their DM with *Accept* and *Decline*; no use once the
+    meetup has started."""
+    asker_id, asked_id = swap.from_user_id, swap.to_user_id
+    await owe_dm(
+        session,
+        team_id,
+        asked_id,
+        blocks.swap_request_text(asker_id, channel_id, starts_at),
+        now,
+        blocks.swap_request_blocks(swap.id, asker_id, channel_id, starts_at),
+        key=swap_request_key(swap),
+        until=starts_at,
+    )
+
+
+async def swap_request_landed(
+    session: AsyncSession, team_id: str, swap: SwapRequest
+) -> tuple[str, str] | None:
+    """Where the swap request's DM is in Slack (channel, ts), once it has been posted."""
+    return await outbox.landed(session, team_id, swap_request_key(swap))
+
+
+async def owe_called_off(
+    session: AsyncSession,
+    team_id: str,
+    called: Sequence[CalledOff],
+    channel_id: str,
+    now: datetime,
+    was_at: datetime | None = None,
+) -> None:
+    """Owe both people of each swap request a change just called off a word about it."""
+    for off in called:
+        for user_id, for_asker in ((off.swap.from_user_id, True), (off.swap.to_user_id, False)):
+            await owe_dm(
+                session,
+                team_id,
+                user_id,
+                blocks.swap_called_off_text(off, channel_id, for_asker=for_asker, was_at=was_at),
+                now,
+            )
+
+
+# --- said or changed at once ------------------------------------------------------------------
 
 
 async def redraw(deps: Deps, channel_id: str, ts: str, text: str, extra: list[Block]) -> None:
@@ -123,22 +240,33 @@ async def redraw(deps: Deps, channel_id: str, ts: str, text: str, extra: list[Bl
         logger.warning("Could not update a message: %s", exc.response.get("error"))
 
 
-async def announce(deps: Deps, channel_id: str, text: str) -> None:
-    """A note to the whole channel about a change to the rota everyone should know about."""
-    try:
-        await deps.client.chat_postMessage(channel=channel_id, text=text)
-    except SlackApiError as exc:
-        logger.warning("Could not post in %s: %s", channel_id, exc.response.get("error"))
-
-
 async def tell(
-    deps: Deps, channel_id: str, user_id: str, text: str, extra: list[Block] | None = None
+    deps: Deps,
+    channel_id: str,
+    user_id: str,
+    text: str,
+    extra: list[Block] | None = None,
+    *,
+    team_id: str | None = None,
 ) -> None:
-    """A private note in the channel ("Only visible to you"), or a DM when that fails."""
+    """A private note in the channel ("Only visible to you"), or, when that fails (the person
+    is not in the channel), a DM: owed through the outbox when `team_id` says whose."""
     try:
         await deps.client.chat_postEphemeral(
             channel=channel_id, user=user_id, text=text, blocks=dicts(extra) if extra else None
         )
     except SlackApiError as exc:
         logger.info("Private note failed in %s (%s)", channel_id, exc.response.get("error"))
-        await dm(deps, user_id, text, extra)
+    else:
+        return
+    if team_id is None:  # a caller that cannot say which workspace: straight to Slack
+        try:
+            await deps.client.chat_postMessage(
+                channel=user_id, text=text, blocks=dicts(extra) if extra else None
+            )
+        except SlackApiError as exc:
+            logger.warning("Could not send a direct message: %s", exc.response.get("error"))
+        return
+    async with deps.sessionmaker.begin() as session:
+        await owe_dm(session, team_id, user_id, text, deps.clock.now(), extra)
+    deps.outbox.kick()

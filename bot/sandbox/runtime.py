@@ -19,9 +19,10 @@ from aiohttp import web
 
 from bot import migrate
 from bot.app import Hearth, create_hearth
-from bot.config import load_settings
+from bot.config import KeySettings, load_settings
 from bot.emulator.seed import Seed
 from bot.emulator.server import SlackEmulator
+from bot.keys import Sealer, sealer_for
 from bot.sandbox.clock import OffsetClock
 from bot.sandbox.feed import ChangeFeed
 from bot.server import create_web_app, wait_for_stop_signal
@@ -88,10 +89,14 @@ async def running_sandbox(
 
     clock = OffsetClock(start - datetime.now(UTC) if start is not None else timedelta(0))
     async with AsyncExitStack() as stack:
+        # A throwaway database needs no lasting key; a kept one uses the installation's.
         if database_url is None:
             scratch = stack.enter_context(tempfile.TemporaryDirectory(prefix="hearth-sandbox-"))
             database_url = f"sqlite+aiosqlite:///{Path(scratch) / 'sandbox.db'}"
-        await migrate.upgrade(database_url)
+            sealer: Sealer | None = Sealer.ephemeral()
+        else:
+            sealer = sealer_for(KeySettings(database_url=database_url))
+        await migrate.upgrade(database_url, sealer=sealer)
 
         emulator = SlackEmulator(clock=clock, delivery_timeout=delivery_timeout)
         await emulator.start()
@@ -105,12 +110,12 @@ async def running_sandbox(
             slack_api_url=emulator.api_url,
             database_url=database_url,
         )
-        hearth = create_hearth(settings, clock=clock, process_before_response=False)
+        hearth = create_hearth(settings, clock=clock, process_before_response=False, sealer=sealer)
         await hearth.start(run_scheduler=run_scheduler)
         stack.push_async_callback(hearth.close)
 
         app_url = await _serve(
-            stack, create_web_app(hearth.app, engine=hearth.engine), "127.0.0.1", 0
+            stack, create_web_app(hearth.app, engine=hearth.engine, app_clock=clock), "127.0.0.1", 0
         )
         emulator.set_request_url(f"{app_url}/slack/events")
 

@@ -11,8 +11,10 @@ done.
 
 The owner is reminded by direct message on the due date at `REMIND_AT` in the community's
 meetup-schedule time zone (the one `/rota schedule` set), or UTC when it has none. Each
-reminder is recorded in `ActionReminder` (under the action's source) before it is sent, so
-it goes out once, and a failed send is retried after a back-off until the due date is over.
+reminder is recorded in `ActionReminder` (under the action's source) in the transaction that
+owes its message through the outbox (`bot.services.outbox`), so it is owed once per action
+and due date; the outbox sends it, retrying until the due date is over, and tells the row
+whether it was sent or given up (`reminder_delivered`, `reminder_given_up`).
 """
 
 from __future__ import annotations
@@ -24,13 +26,14 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Select, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.services import community as community_service
 from bot.services import health_check as hc
+from bot.services import outbox
 from bot.services.action_sources import (
     HEALTH_CHECK,
     LEAN_COFFEE,
@@ -39,6 +42,7 @@ from bot.services.action_sources import (
     ActionSource,
 )
 from bot.services.actor import Actor
+from bot.services.personal_data_types import FORGOTTEN_ID
 from models.actions import ActionReminder
 from models.community import Community
 from models.health_check_actions import HealthCheckAction
@@ -49,9 +53,9 @@ __all__ = ["HEALTH_CHECK", "LEAN_COFFEE", "MEETUP"]
 REMIND_AT = time(9, 0)  # local time of the due-date reminder
 DEFAULT_LIMIT = 20
 CATCH_UP_DAYS = 7  # reminders missed while hearth was down are looked at this far back
-RETRY_FIRST_SECONDS = 15
-RETRY_MAX_SECONDS = 10 * 60
 TEXT_MAX = 1000
+# The outbox purpose of a due-date reminder (its `subject_id` is the `ActionReminder`'s id).
+REMINDER = "actions.reminder"
 
 GONE = "That action no longer exists: the meeting it came from may have been deleted."
 
@@ -62,10 +66,11 @@ DUE_FIELD = "due"
 
 
 class Outcome(StrEnum):
+    OWED = "owed"  # recorded in the outbox, not yet in Slack
     SENT = "sent"
-    LATE = "late"  # the due date was over before it could be sent
+    LATE = "late"  # the due date was over before it could be owed
     NOT_NEEDED = "not_needed"  # done already, or its due date or owner changed
-    FAILED = "failed"  # Slack refused it for good
+    FAILED = "failed"  # the outbox gave up on it (Slack refused it, or the day ran out)
 
 
 @dataclass(frozen=True)
@@ -100,24 +105,24 @@ class Done:
     already: bool
 
 
+def reminder_key(source: str, action_id: int, due_date: date) -> str:
+    """What names one action's reminder for one due date: its claim, and its outbox key."""
+    return f"{REMINDER}:{source}:{action_id}:{due_date.isoformat()}"
+
+
 @dataclass(frozen=True)
 class DueReminder:
-    """A due-date reminder still to send: ids only, re-read by the job."""
+    """A due-date reminder still to owe: ids only, re-read by the job."""
 
     source: str
     team_id: str
     action_id: int
     due_date: date
     due_at: datetime
-    attempt: int = 0
 
     @property
     def claim_key(self) -> str:
-        return f"actions.reminder:{self.source}:{self.action_id}:{self.due_date.isoformat()}"
-
-    @property
-    def key(self) -> str:
-        return f"{self.claim_key}:{self.attempt}"
+        return reminder_key(self.source, self.action_id, self.due_date)
 
 
 # --- reading --------------------------------------------------------------------------------
@@ -290,7 +295,11 @@ async def mark_done(
     if not action.is_open:
         return Done(action, already=True)
     if not await may_mark_done(session, actor, action):
-        owner = f"<@{action.owner_id}>" if action.owner_id else "whoever recorded it"
+        owner = (
+            f"<@{action.owner_id}>"
+            if action.owner_id and action.owner_id != FORGOTTEN_ID
+            else "whoever recorded it"
+        )
         raise NotAllowed(
             f"Only {owner}, the meeting's facilitator or a lead of the community can mark "
             "this action done. If it's finished, let them know!"
@@ -318,13 +327,6 @@ def day_over(due_date: date, time_zone: str | None) -> datetime:
     return datetime.combine(due_date + timedelta(days=1), time(0), tzinfo=tz).astimezone(UTC)
 
 
-def retry_delay(attempts: int) -> timedelta:
-    """After the `attempts`-th failure: 15 s, 30 s, 1 min, … up to 10 min."""
-    if attempts <= 0:
-        return timedelta(0)
-    return timedelta(seconds=min(RETRY_FIRST_SECONDS * 2 ** (attempts - 1), RETRY_MAX_SECONDS))
-
-
 async def time_zone_of(session: AsyncSession, team_id: str, channel_id: str) -> str | None:
     """The community's meetup-schedule time zone, if it has a schedule."""
     return await session.scalar(
@@ -335,9 +337,9 @@ async def time_zone_of(session: AsyncSession, team_id: str, channel_id: str) -> 
 
 
 async def due_reminders(session: AsyncSession, now: datetime) -> list[DueReminder]:
-    """Every due-date reminder still to send, whenever it is due (the scheduler's source):
+    """Every due-date reminder still to owe, whenever it is due (the scheduler's source):
     open actions of every source with an owner and a due date from `CATCH_UP_DAYS` ago on,
-    whose reminder for that date has not been sent or given up on."""
+    whose reminder for that date has not been owed or given up on."""
     since = (now - timedelta(days=CATCH_UP_DAYS)).date()
     zones: dict[tuple[str, str], str | None] = {}
     due: list[DueReminder] = []
@@ -349,6 +351,7 @@ async def due_reminders(session: AsyncSession, now: datetime) -> list[DueReminde
                     source.select().where(
                         model.done_at.is_(None),
                         model.owner_id.is_not(None),
+                        model.owner_id != FORGOTTEN_ID,  # nobody to remind
                         model.due_date >= since,
                     )
                 )
@@ -358,30 +361,25 @@ async def due_reminders(session: AsyncSession, now: datetime) -> list[DueReminde
         )
         if not rows:
             continue
-        reminders = {
-            (r.action_id, r.due_date): r
-            for r in await session.scalars(
-                select(ActionReminder).where(
+        dealt_with = {
+            (action_id, due_date)
+            for action_id, due_date in await session.execute(
+                select(ActionReminder.action_id, ActionReminder.due_date).where(
                     ActionReminder.source == source.name,
                     ActionReminder.action_id.in_([row["id"] for row in rows]),
+                    ActionReminder.done_at.is_not(None),
                 )
             )
         }
         for row in rows:
             action_id, due_date = row["id"], row["due_date"]
             team_id, channel_id = row["team_id"], row["channel_id"]
-            reminder = reminders.get((action_id, due_date))
-            if reminder is not None and reminder.done_at is not None:
+            if (action_id, due_date) in dealt_with:
                 continue
             if (team_id, channel_id) not in zones:
                 zones[(team_id, channel_id)] = await time_zone_of(session, team_id, channel_id)
             at = remind_at(due_date, zones[(team_id, channel_id)])
-            attempt = 0
-            if reminder is not None:
-                attempt = reminder.attempts
-                if reminder.last_failed_at is not None:
-                    at = max(at, reminder.last_failed_at + retry_delay(reminder.attempts))
-            due.append(DueReminder(source.name, team_id, action_id, due_date, at, attempt))
+            due.append(DueReminder(source.name, team_id, action_id, due_date, at))
     due.sort(key=lambda d: (d.due_date, d.source, d.action_id))
     return due
 
@@ -396,14 +394,17 @@ class ReminderToSend:
     reminder_id: int
     action: Action
     owner_id: str
+    key: str  # its outbox key
+    until: datetime  # when the due date is over: no use sending it after
 
 
 async def start_reminder(
     session: AsyncSession, due: DueReminder, now: datetime
 ) -> ReminderToSend | None:
-    """Open (or find) the reminder's record and decide whether it should still be sent:
-    None when it was sent already, or it is given up on here (done, due date or owner
-    changed, too late). Call after claiming the attempt, in the same transaction."""
+    """Open (or find) the reminder's record and decide whether it should still be owed:
+    None when it was owed already, or it is given up on here (done, due date or owner
+    changed, too late). Call after claiming the firing, in the transaction that owes it,
+    then `close_reminder(..., Outcome.OWED, sent_to=owner)`."""
     reminder = await _reminder_row(session, due, now)
     if reminder.done_at is not None:
         return None
@@ -414,14 +415,15 @@ async def start_reminder(
     if action is None or not action.is_open or action.due_date != due.due_date:
         await close_reminder(session, reminder.id, now, Outcome.NOT_NEEDED)
         return None
-    if action.owner_id is None:
+    if action.owner_id is None or action.owner_id == FORGOTTEN_ID:
         await close_reminder(session, reminder.id, now, Outcome.NOT_NEEDED)
         return None
     zone = await time_zone_of(session, action.team_id, action.channel_id)
-    if now >= day_over(due.due_date, zone):
+    until = day_over(due.due_date, zone)
+    if now >= until:
         await close_reminder(session, reminder.id, now, Outcome.LATE)
         return None
-    return ReminderToSend(reminder.id, action, action.owner_id)
+    return ReminderToSend(reminder.id, action, action.owner_id, due.claim_key, until)
 
 
 async def _reminder_row(session: AsyncSession, due: DueReminder, now: datetime) -> ActionReminder:
@@ -434,11 +436,7 @@ async def _reminder_row(session: AsyncSession, due: DueReminder, now: datetime) 
     if existing is not None:
         return existing
     reminder = ActionReminder(
-        source=due.source,
-        action_id=due.action_id,
-        due_date=due.due_date,
-        attempts=0,
-        created_at=now,
+        source=due.source, action_id=due.action_id, due_date=due.due_date, created_at=now
     )
     try:
         async with session.begin_nested():
@@ -451,15 +449,6 @@ async def _reminder_row(session: AsyncSession, due: DueReminder, now: datetime) 
     return reminder
 
 
-async def reminder_failed(session: AsyncSession, reminder_id: int, now: datetime) -> None:
-    """Count a failed attempt; the next is planned after `retry_delay`."""
-    reminder = await session.get(ActionReminder, reminder_id)
-    if reminder is not None and reminder.done_at is None:
-        reminder.attempts += 1
-        reminder.last_failed_at = now
-        await session.flush()
-
-
 async def close_reminder(
     session: AsyncSession,
     reminder_id: int,
@@ -469,6 +458,7 @@ async def close_reminder(
     sent_to: str | None = None,
     message_ts: str | None = None,
 ) -> None:
+    """Done with the reminder: owed (to `sent_to`), or not to be sent (`outcome` says why)."""
     reminder = await session.get(ActionReminder, reminder_id)
     if reminder is None or reminder.done_at is not None:
         return
@@ -477,3 +467,26 @@ async def close_reminder(
     reminder.sent_to = sent_to
     reminder.message_ts = message_ts
     await session.flush()
+
+
+@outbox.on_delivered(REMINDER)
+async def reminder_delivered(session: AsyncSession, landed: outbox.Landed) -> None:
+    """The owner has the reminder: where it is, for the record."""
+    await session.execute(
+        update(ActionReminder)
+        .where(ActionReminder.id == landed.subject_id)
+        .values(outcome=Outcome.SENT, message_ts=landed.ts)
+    )
+
+
+@outbox.on_given_up(REMINDER)
+async def reminder_given_up(
+    session: AsyncSession, _team_id: str, reminder_id: int, _reason: str
+) -> None:
+    """It could not be sent (the owner's account is deactivated, the day ran out): the
+    reason is in its outbox row."""
+    await session.execute(
+        update(ActionReminder)
+        .where(ActionReminder.id == reminder_id)
+        .values(outcome=Outcome.FAILED)
+    )

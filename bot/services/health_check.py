@@ -3,12 +3,14 @@
 Anonymity is a guarantee, and this is how it is kept. In an anonymous check an answer is
 stored under HMAC-SHA256(check secret, person) instead of the person's Slack id, with no
 timestamp and no row id, so neither who nor when is recorded. The secret is made for that
-check alone and lives on the check row only while it is open; closing the check destroys it
-(the database refuses a closed check that still has one) and deletes the individual answers
-once their counts are stored as results. From then on nothing stored can tie an answer to a
-person, not even for someone who copied the secret earlier. While the check is open, only
-someone holding the secret could link answers; "who has not answered yet" is worked out by
-hashing the channel's members with it, never by storing who answered.
+check alone and lives, sealed under the installation's key (`bot.keys`), in a row of its own
+only while the check is open; closing the check deletes it and the individual answers once
+their counts are stored as results, and a job then makes the database files forget the
+deleted bytes (`forgettable_checks`, `bot.db.forget_deleted`). From then on nothing stored
+can tie an answer to a person, not even for someone who copied the database or the secret
+earlier. While the check is open, only someone holding the secret and the key could link
+answers; "who has not answered yet" is worked out by hashing the channel's members with it,
+never by storing who answered.
 
 A named check stores the Slack user id with each answer instead, and keeps its answers.
 
@@ -175,7 +177,6 @@ def _check_view(check: HealthCheck, community: Community) -> CheckView:
         closed_by_id=check.closed_by_id,
         message_ts=check.message_ts,
         results_ts=check.results_ts,
-        post_attempts=check.post_attempts,
     )
 
 
@@ -750,11 +751,9 @@ async def _open(
         anonymous=setup.anonymous,
         min_answers=setup.min_answers,
         reminders=setup.reminders,
-        secret=anonymity.new_secret() if setup.anonymous else None,
         started_by_id=started_by_id,
         opened_at=now,
         closes_at=closes_at,
-        post_attempts=0,
     )
     try:
         async with session.begin_nested():
@@ -765,6 +764,9 @@ async def _open(
             "A health check is already open in this channel. Close it first, or wait for it "
             "to close."
         ) from None
+    if check.anonymous:
+        anonymity.keep_secret(session, check.id)
+        await session.flush()
     return _check_view(check, community)
 
 
@@ -832,48 +834,53 @@ async def open_scheduled_check(
 async def record_message(
     session: AsyncSession, team_id: str, check_id: int, message_ts: str
 ) -> None:
-    """Remember the poll message, so it can be updated with the answer count and closed."""
-    check, _ = await _load_check(session, team_id, check_id)
-    check.message_ts = message_ts
-    await session.flush()
-
-
-async def record_post_failed(session: AsyncSession, team_id: str, check_id: int) -> int:
-    """Count a failed attempt to post the poll; returns the attempts so far."""
-    check, _ = await _load_check(session, team_id, check_id)
-    check.post_attempts += 1
-    await session.flush()
-    return check.post_attempts
+    """Remember where the poll landed, so it can be updated with the answer count and closed
+    (the outbox tells, `bot.services.health_check_messages`). A check gone meanwhile is fine."""
+    await session.execute(
+        update(HealthCheck)
+        .where(HealthCheck.id == check_id, HealthCheck.team_id == team_id)
+        .values(message_ts=message_ts)
+    )
 
 
 async def record_results_message(
     session: AsyncSession, team_id: str, check_id: int, message_ts: str
 ) -> None:
-    """Remember the results message; the check's minutes link to it (as from the Home)."""
-    check, _ = await _load_check(session, team_id, check_id)
-    check.results_ts = message_ts
+    """Remember where the results landed; the check's minutes link to them (as from the
+    Home). A check gone meanwhile is fine."""
+    await session.execute(
+        update(HealthCheck)
+        .where(HealthCheck.id == check_id, HealthCheck.team_id == team_id)
+        .values(results_ts=message_ts)
+    )
     await session.execute(
         update(Minutes)
         .where(
             Minutes.team_id == team_id,
             Minutes.source == MINUTES_SOURCE,
-            Minutes.source_id == check.id,
+            Minutes.source_id == check_id,
         )
         .values(posted_ts=message_ts)
     )
-    await session.flush()
 
 
 # --- answers --------------------------------------------------------------------------------
 
 
-def _voter(check: HealthCheck, team_id: str, user_id: str) -> str:
-    """What stands for a person in this check: their hash under its secret, or their id."""
+async def _voters(
+    session: AsyncSession, check: HealthCheck, team_id: str, user_ids: Sequence[str]
+) -> list[str]:
+    """What stands for each person in this check: their hash under its secret, or their id."""
     if not check.anonymous:
-        return user_id
-    if check.secret is None:
+        return list(user_ids)
+    secret = await anonymity.check_secret(session, check.id)
+    if secret is None:
         raise Conflict(_CLOSED)
-    return anonymity.voter_key(check.secret, team_id, user_id)
+    return [anonymity.voter_key(secret, team_id, user_id) for user_id in user_ids]
+
+
+async def _voter(session: AsyncSession, check: HealthCheck, team_id: str, user_id: str) -> str:
+    return (await _voters(session, check, team_id, [user_id]))[0]
 
 
 async def _upsert_answer(
@@ -922,7 +929,7 @@ async def answer(
     option = next((o for o in scale if o.key == choice), None)
     if option is None:
         raise InvalidInput("That answer isn't one of this check's choices. Please pick a button.")
-    voter = _voter(check, actor.team_id, actor.user_id)
+    voter = await _voter(session, check, actor.team_id, actor.user_id)
     mine = HealthCheckAnswer.check_id == check.id, HealthCheckAnswer.voter == voter
     previous_key = await session.scalar(
         select(HealthCheckAnswer.choice).where(
@@ -951,9 +958,12 @@ async def my_answers(session: AsyncSession, actor: Actor, check_id: int) -> dict
     Empty once an anonymous check has closed: nothing can find them any more.
     """
     check, _ = await _load_check(session, actor.team_id, check_id)
-    if check.anonymous and check.secret is None:
+    if check.closed_at is not None and check.anonymous:
         return {}
-    voter = _voter(check, actor.team_id, actor.user_id)
+    try:
+        voter = await _voter(session, check, actor.team_id, actor.user_id)
+    except Conflict:
+        return {}
     rows = await session.execute(
         select(HealthCheckAnswer.question_key, HealthCheckAnswer.choice).where(
             HealthCheckAnswer.check_id == check.id, HealthCheckAnswer.voter == voter
@@ -991,7 +1001,9 @@ async def non_answerers(
             select(HealthCheckAnswer.voter).where(HealthCheckAnswer.check_id == check.id).distinct()
         )
     )
-    return [m for m in dict.fromkeys(member_ids) if _voter(check, team_id, m) not in voters]
+    members = list(dict.fromkeys(member_ids))
+    keys = await _voters(session, check, team_id, members)
+    return [m for m, key in zip(members, keys, strict=True) if key not in voters]
 
 
 async def to_remind(
@@ -1150,12 +1162,13 @@ async def _close(
 
     check.closed_at = now
     check.closed_by_id = closed_by_id
-    check.secret = None  # from here on, no hash can be tied to anyone
     check.member_count = member_count
     check.respondent_count = respondents
     check.below_minimum = below_minimum
     await session.flush()
     if check.anonymous:
+        # From here on no hash can be tied to anyone.
+        await anonymity.destroy_secret(session, check.id)
         # The counts are in the results; the rows would only keep each person's answers
         # together, which in a small community could single someone out.
         await session.execute(delete(HealthCheckAnswer).where(of_check))

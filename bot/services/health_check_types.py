@@ -148,7 +148,6 @@ class CheckView:
     closed_by_id: str | None  # who closed it early; None while open or when closed on time
     message_ts: str | None
     results_ts: str | None
-    post_attempts: int
 
     @property
     def is_open(self) -> bool:

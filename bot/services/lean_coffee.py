@@ -34,6 +34,7 @@ from bot.services.lean_coffee_types import (
     TopicView,
     VoteReceipt,
 )
+from bot.services.personal_data_types import FORGOTTEN_ID
 from models.lean_coffee import (
     LeanCoffeePoll,
     LeanCoffeePollVote,
@@ -193,11 +194,6 @@ async def start_session(
             )
         await session.flush()
     return lc
-
-
-async def set_board_ts(session: AsyncSession, lc: LeanCoffeeSession, ts: str) -> None:
-    lc.board_ts = ts
-    await session.flush()
 
 
 # --- topics -------------------------------------------------------------------------------
@@ -817,6 +813,7 @@ async def _participants(session: AsyncSession, lc: LeanCoffeeSession) -> list[st
     )
     for query in queries:
         people.update(await session.scalars(query.distinct()))
+    people.discard(FORGOTTEN_ID)  # someone who asked hearth to forget them
     return sorted(people)
 
 
@@ -906,18 +903,6 @@ async def build_minutes(session: AsyncSession, lc: LeanCoffeeSession) -> LeanCof
         discussed=tuple(minutes_topics),
         actions=tuple(actions),
         carried_over=tuple(t.title for t in queue),
-    )
-
-
-async def set_minutes_ts(session: AsyncSession, team_id: str, session_id: int, ts: str) -> None:
-    await session.execute(
-        update(Minutes)
-        .where(
-            Minutes.team_id == team_id,
-            Minutes.source == MINUTES_SOURCE,
-            Minutes.source_id == session_id,
-        )
-        .values(posted_ts=ts)
     )
 
 
@@ -1094,14 +1079,6 @@ class DuePoll:
     due_at: datetime  # when it decides itself
 
 
-@dataclass(frozen=True)
-class UnpostedPoll:
-    team_id: str
-    poll_id: int
-    attempt: int
-    retry_at: datetime
-
-
 async def due_timeboxes(session: AsyncSession) -> list[DueTimebox]:
     """Time-boxes running now (across all workspaces), for the scheduler to watch."""
     rows = await session.execute(
@@ -1134,50 +1111,6 @@ async def due_polls(session: AsyncSession) -> list[DuePoll]:
         .where(LeanCoffeePoll.decided_at.is_(None), LeanCoffeePoll.message_ts.is_not(None))
     )
     return [DuePoll(team, poll, due) for team, poll, due in rows]
-
-
-POST_RETRY_SECONDS = (0, 15, 60, 300, 900)
-
-
-def post_retry_delay(attempt: int) -> timedelta:
-    """Back-off between attempts to post a poll while Slack is failing."""
-    return timedelta(seconds=POST_RETRY_SECONDS[min(attempt, len(POST_RETRY_SECONDS) - 1)])
-
-
-async def unposted_polls(session: AsyncSession) -> list[UnpostedPoll]:
-    """Open polls whose message has not reached Slack yet (it failed, or hearth stopped)."""
-    rows = await session.execute(
-        select(
-            LeanCoffeeSession.team_id,
-            LeanCoffeePoll.id,
-            LeanCoffeePoll.post_attempts,
-            LeanCoffeePoll.opened_at,
-        )
-        .join(LeanCoffeeSession, LeanCoffeeSession.id == LeanCoffeePoll.session_id)
-        .where(LeanCoffeePoll.decided_at.is_(None), LeanCoffeePoll.message_ts.is_(None))
-    )
-    return [
-        UnpostedPoll(team, poll, attempts, opened + post_retry_delay(attempts))
-        for team, poll, attempts, opened in rows
-    ]
-
-
-async def poll_post_failed(session: AsyncSession, poll_id: int) -> None:
-    await session.execute(
-        update(LeanCoffeePoll)
-        .where(LeanCoffeePoll.id == poll_id)
-        .values(post_attempts=LeanCoffeePoll.post_attempts + 1)
-    )
-
-
-async def set_poll_ts(session: AsyncSession, poll_id: int, ts: str, now: datetime) -> None:
-    """The poll reached the channel: people get their full minute from now."""
-    poll = await session.get(LeanCoffeePoll, poll_id)
-    if poll is None:
-        return
-    poll.message_ts = ts
-    poll.decides_at = max(poll.decides_at, now + timedelta(seconds=KEEP_GOING_POLL_SECONDS))
-    await session.flush()
 
 
 async def poll_ids(session: AsyncSession, team_id: str, session_id: int) -> list[int]:

@@ -7,18 +7,25 @@ said except what was marked off the record). Replies are heard as they are poste
 once so that replies whose events never arrived (hearth was restarting, a delivery failed)
 are recorded too, by the same rules. A reply posted after the close is not recorded.
 
+What a meetup says in Slack is owed through the outbox in the transaction of the step that
+causes it (`bot.presenters.meetup`); a prompt's thread is known once Slack has taken it
+(`bot.services.meetup_messages` records its ts), and replies are matched to prompts by that
+ts. A reply posted in the moment between Slack taking a prompt and hearth recording where
+it landed is not matched live; the read-back at the close records it.
+
 Nothing here talks to Slack; times come from the caller's clock.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -45,8 +52,8 @@ REPLY_MAX = 4000
 TAKEAWAY_MAX = 1000
 DEFAULT_EXTEND_MINUTES = 10
 FINAL_NUDGE_MINUTES = 5
-MAX_POST_ATTEMPTS = 5
-RETRY_SECONDS = 30
+# An anonymous post's `message_ts` until Slack has taken it (then it is the post's ts).
+OWED_TS_PREFIX = "owed:"
 # A reply starting with one of these stays out of the minutes (it still counts as airtime).
 OFF_RECORD_MARKERS = ("(off the record)", "(otr)")
 
@@ -349,27 +356,55 @@ async def start(
     return meetup
 
 
-async def set_opening_ts(session: AsyncSession, meetup_id: int, ts: str) -> None:
+async def set_opening_ts(session: AsyncSession, team_id: str, meetup_id: int, ts: str) -> None:
     await session.execute(
-        update(ChatMeetup).where(ChatMeetup.id == meetup_id).values(opening_ts=ts)
+        update(ChatMeetup)
+        .where(ChatMeetup.id == meetup_id, ChatMeetup.team_id == team_id)
+        .values(opening_ts=ts)
     )
 
 
-async def set_minutes_ts(session: AsyncSession, meetup_id: int, ts: str) -> None:
+async def set_minutes_ts(session: AsyncSession, team_id: str, meetup_id: int, ts: str) -> None:
     await session.execute(
-        update(ChatMeetup).where(ChatMeetup.id == meetup_id).values(minutes_ts=ts)
+        update(ChatMeetup)
+        .where(ChatMeetup.id == meetup_id, ChatMeetup.team_id == team_id)
+        .values(minutes_ts=ts)
     )
     await session.execute(
         update(Minutes)
-        .where(Minutes.source == MINUTES_SOURCE, Minutes.source_id == meetup_id)
+        .where(
+            Minutes.team_id == team_id,
+            Minutes.source == MINUTES_SOURCE,
+            Minutes.source_id == meetup_id,
+        )
         .values(posted_ts=ts)
     )
 
 
 async def set_prompt_ts(session: AsyncSession, prompt_id: int, ts: str) -> None:
+    """The prompt is in Slack at `ts`: its thread is where its replies are heard from now."""
     await session.execute(
         update(ChatMeetupPrompt).where(ChatMeetupPrompt.id == prompt_id).values(message_ts=ts)
     )
+
+
+async def thread_prompts(session: AsyncSession, meetup_id: int) -> list[ChatMeetupPrompt]:
+    """The prompts that are out or on their way: in Slack (their ts is known), or released
+    and still owed. Notes for every thread (nudges, the closing note) go under these."""
+    released = select(ChatMeetupTimer.prompt_id).where(
+        ChatMeetupTimer.meetup_id == meetup_id,
+        ChatMeetupTimer.kind == TimerKind.RELEASE,
+        ChatMeetupTimer.done_at.is_not(None),
+    )
+    rows = await session.scalars(
+        select(ChatMeetupPrompt)
+        .where(
+            ChatMeetupPrompt.meetup_id == meetup_id,
+            or_(ChatMeetupPrompt.message_ts.is_not(None), ChatMeetupPrompt.id.in_(released)),
+        )
+        .order_by(ChatMeetupPrompt.position)
+    )
+    return list(rows)
 
 
 # --- timed steps -----------------------------------------------------------------------------
@@ -390,9 +425,12 @@ async def claim_timer(
     session: AsyncSession, team_id: str, timer_id: int, now: datetime
 ) -> ClaimedTimer | None:
     """Claim a step that is due; None when it is not due, already done, or the meetup ended.
+    A prompt or nudge that comes due only once the time is up (hearth was down) is dropped:
+    the close is due too.
 
-    The claim is keyed by the step and its due time, so a retry (a new due time) is a new
-    occurrence, and the same firing seen by two processes acts once."""
+    The claim is keyed by the step and its due time (an extension moves a step still to
+    come: a new occurrence), so the same firing seen by two processes acts once. Claim it in
+    the transaction that owes what the step says."""
     row = (
         await session.execute(
             select(ChatMeetupTimer, ChatMeetup)
@@ -405,25 +443,21 @@ async def claim_timer(
     timer, meetup = row
     if timer.done_at is not None or meetup.status != RUNNING or timer.due_at > now:
         return None
+    if timer.kind != TimerKind.CLOSE and now >= meetup.ends_at:
+        # A step that never came; another process may be deleting it too (a bulk delete
+        # tolerates that, where the ORM's would warn of a row gone missing).
+        await session.execute(
+            delete(ChatMeetupTimer)
+            .where(ChatMeetupTimer.id == timer.id)
+            .execution_options(synchronize_session=False)
+        )
+        session.expunge(timer)
+        return None
     if not await claim(session, f"meetup.timer:{timer.id}", timer.due_at.isoformat(), now):
         return None
     timer.done_at = now
-    timer.attempts += 1
     await session.flush()
     return ClaimedTimer(timer.id, timer.kind, meetup.id, timer.prompt_id, timer.minutes_before_end)
-
-
-async def timer_failed(session: AsyncSession, timer_id: int, now: datetime) -> bool:
-    """A step's post did not reach Slack: plan another attempt after a back-off (a few times).
-
-    Returns whether it will be tried again."""
-    timer = await session.get(ChatMeetupTimer, timer_id)
-    if timer is None or timer.attempts >= MAX_POST_ATTEMPTS:
-        return False
-    timer.done_at = None
-    timer.due_at = now + timedelta(seconds=RETRY_SECONDS * 2 ** (timer.attempts - 1))
-    await session.flush()
-    return True
 
 
 # --- replies ---------------------------------------------------------------------------------
@@ -444,6 +478,22 @@ async def _prompt_in_thread(
     )
 
 
+def _reply(
+    prompt: ChatMeetupPrompt, message_ts: str, author_id: str | None, text: str, now: datetime
+) -> ChatMeetupReply:
+    """A reply as kept: one marked off the record keeps no text."""
+    off_record = is_off_record(text)
+    return ChatMeetupReply(
+        meetup_id=prompt.meetup_id,
+        prompt_id=prompt.id,
+        message_ts=message_ts,
+        author_id=author_id,
+        text="" if off_record else text[:REPLY_MAX],
+        off_record=off_record,
+        created_at=now,
+    )
+
+
 async def _store_reply(
     session: AsyncSession,
     prompt: ChatMeetupPrompt,
@@ -452,20 +502,9 @@ async def _store_reply(
     text: str,
     now: datetime,
 ) -> bool:
-    off_record = is_off_record(text)
     try:
         async with session.begin_nested():
-            session.add(
-                ChatMeetupReply(
-                    meetup_id=prompt.meetup_id,
-                    prompt_id=prompt.id,
-                    message_ts=message_ts,
-                    author_id=author_id,
-                    text="" if off_record else text[:REPLY_MAX],
-                    off_record=off_record,
-                    created_at=now,
-                )
-            )
+            session.add(_reply(prompt, message_ts, author_id, text, now))
             await session.flush()
     except IntegrityError:
         return False  # Slack delivered the same message twice
@@ -490,10 +529,22 @@ async def record_reply(
     return await _store_reply(session, prompt, message_ts, user_id, text, now)
 
 
-async def anonymous_target(
-    session: AsyncSession, team_id: str, meetup_id: int, prompt_id: int
-) -> tuple[str, str]:
-    """Where an anonymous post goes: (channel, thread). Refused once the meetup has ended."""
+@dataclass(frozen=True)
+class AnonymousPost:
+    """A post hearth owes a prompt's thread for someone (who is never stored)."""
+
+    reply_id: int
+    channel_id: str
+    thread_ts: str
+    ends_at: datetime
+
+
+async def post_anonymously(
+    session: AsyncSession, team_id: str, meetup_id: int, prompt_id: int, text: str, now: datetime
+) -> AnonymousPost:
+    """Keep a post made through hearth for someone, with no author at all, to be posted in
+    the prompt's thread; refused once the meetup has ended or before the prompt is out. Its
+    `message_ts` is a placeholder until Slack has taken it (`anonymous_posted`)."""
     meetup = await get_meetup(session, team_id, meetup_id)
     if meetup.status != RUNNING:
         raise Conflict("This meetup has ended, so its threads are closed to new posts.")
@@ -504,24 +555,27 @@ async def anonymous_target(
     )
     if prompt is None or prompt.message_ts is None:
         raise InvalidInput("That prompt isn't out yet. Pick one that is.", field="anon_prompt")
-    return meetup.channel_id, prompt.message_ts
+    reply = _reply(prompt, f"{OWED_TS_PREFIX}{uuid.uuid4().hex[:24]}", None, text, now)
+    session.add(reply)
+    await session.flush()
+    return AnonymousPost(reply.id, meetup.channel_id, prompt.message_ts, meetup.ends_at)
 
 
-async def record_anonymous(
-    session: AsyncSession,
-    team_id: str,
-    meetup_id: int,
-    prompt_id: int,
-    message_ts: str,
-    text: str,
-    now: datetime,
-) -> bool:
-    """Note a post made through hearth for someone: stored with no author at all."""
-    meetup = await get_meetup(session, team_id, meetup_id)
-    prompt = await session.get(ChatMeetupPrompt, prompt_id)
-    if meetup.status != RUNNING or prompt is None or prompt.meetup_id != meetup.id:
-        return False
-    return await _store_reply(session, prompt, message_ts, None, text, now)
+async def anonymous_posted(session: AsyncSession, reply_id: int, ts: str) -> None:
+    """The anonymous post is in its thread at `ts`."""
+    await session.execute(
+        update(ChatMeetupReply).where(ChatMeetupReply.id == reply_id).values(message_ts=ts)
+    )
+
+
+async def anonymous_never_posted(session: AsyncSession, reply_id: int) -> None:
+    """Slack never took the anonymous post: nobody saw it, so it is not a reply."""
+    await session.execute(
+        delete(ChatMeetupReply).where(
+            ChatMeetupReply.id == reply_id,
+            ChatMeetupReply.message_ts.startswith(OWED_TS_PREFIX),
+        )
+    )
 
 
 async def edit_reply(
@@ -786,10 +840,12 @@ async def end(
     )
     if changed.rowcount != 1:  # type: ignore[attr-defined]
         raise Conflict("This meetup has already ended: its minutes are in the channel.")
+    # The steps still to come never will: a prompt whose release has no `done_at` was never
+    # released (`thread_prompts`).
     await session.execute(
-        update(ChatMeetupTimer)
+        delete(ChatMeetupTimer)
         .where(ChatMeetupTimer.meetup_id == meetup.id, ChatMeetupTimer.done_at.is_(None))
-        .values(done_at=now)
+        .execution_options(synchronize_session=False)
     )
     await session.refresh(meetup)
     minutes = await _minutes(session, meetup, now)

@@ -18,6 +18,7 @@ from bot.services.health_check_types import HealthCheckMinutes, HealthCheckMinut
 from bot.services.lean_coffee_types import LeanCoffeeMinutes
 from bot.services.meetup import MeetupMinutes
 from bot.services.minutes import HEALTH_CHECK, LEAN_COFFEE, MEETUP, StoredMinutes
+from bot.services.personal_data_types import FORGOTTEN_ID, SOMEONE
 
 Names = Mapping[str, str]
 
@@ -38,7 +39,10 @@ def escape_markdown(text: str) -> str:
 
 
 def person(user_id: str, names: Names) -> str:
-    """`@name` when the name is known, else `@` and the Slack id."""
+    """`@name` when the name is known, else `@` and the Slack id ("someone" for a person
+    hearth has forgotten at their request)."""
+    if user_id == FORGOTTEN_ID:
+        return SOMEONE
     return "@" + escape_markdown(names.get(user_id) or user_id)
 
 
@@ -291,4 +295,5 @@ def people_in(minutes: Sequence[StoredMinutes]) -> list[str]:
                 continue
             for action in check.actions:
                 seen[action.owner_id] = None
+    seen.pop(FORGOTTEN_ID, None)  # nobody to look up
     return list(seen)

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
+from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from bot.errors import InvalidInput
@@ -30,26 +31,38 @@ class Frequency(StrEnum):
 
 def zone(name: str) -> ZoneInfo:
     """An IANA time zone, or a friendly error naming what was typed."""
-    try:
-        if name not in _zone_names():
-            raise ZoneInfoNotFoundError(name)
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise InvalidInput(
-            f"I don't know the time zone “{name}”. Use a name like Europe/London or "
-            "America/New_York.",
-            field="time_zone",
-        ) from None
+    if is_usable_zone(name):
+        try:
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):  # listed, but its file has gone
+            pass
+    raise InvalidInput(
+        f"I don't know the time zone “{name}”. Use a name like Europe/London or America/New_York.",
+        field="time_zone",
+    )
 
 
-_ZONES: frozenset[str] | None = None
+# Names zoneinfo finds in the host's zone directory that are not places: the host's own
+# setting (a schedule on `localtime` would move when the server does), tzcode's rules
+# template, and "Factory" (the "-00" zone for machines not yet set up).
+_NOT_PLACES = frozenset({"localtime", "Factory", "posixrules"})
 
 
-def _zone_names() -> frozenset[str]:
-    global _ZONES
-    if _ZONES is None:
-        _ZONES = frozenset(available_timezones())
-    return _ZONES
+@cache
+def usable_zone_names() -> frozenset[str]:
+    """The IANA zone names people can pick: `available_timezones()` (the tzdata package and
+    the host's zone files) without the host-only names. Read once; the list is long."""
+    return frozenset(
+        name
+        for name in available_timezones()
+        if name not in _NOT_PLACES and not name.startswith(("posix/", "right/"))
+    )
+
+
+def is_usable_zone(name: str) -> bool:
+    """Whether `name` (exactly as stored, case and all) is a zone people can use: the one
+    test behind every time zone hearth accepts (paths, `localtime` and blanks are not)."""
+    return name in usable_zone_names()
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,8 @@ OVERLOAD_FACTOR = 2.0  # "far more than their share": twice the average…
 OVERLOAD_MINIMUM = 3  # …and at least this many times
 # A meetup this close (starting soon or under way) is "the current one".
 CURRENT_MEETUP_WINDOW = timedelta(hours=12)
+# The longest away period one command or form sets: long enough for parental leave.
+MAX_AWAY_DAYS = 366
 
 
 class MeetupFormat(StrEnum):
@@ -491,6 +493,35 @@ async def _deactivate(
     await session.flush()
 
 
+def check_away_period(
+    starts_on: date, ends_on: date, today: date, *, the_other_way: str | None = None
+) -> None:
+    """The one rule for an away period, whether it came from `/rota away`, the form or
+    elsewhere: it ends on or after its first day, is not wholly past, and lasts at most a
+    year (so a mistyped year never makes one silently long). `the_other_way` says how to
+    ask for it the right way round (the command's words); the form's is the default."""
+    if ends_on < starts_on:
+        raise InvalidInput(
+            "That ends before it starts. "
+            + (the_other_way or f"Pick a last day on or after {_day_words(starts_on)}."),
+            field="ends_on",
+        )
+    if ends_on < today:
+        raise InvalidInput(
+            "Those dates are in the past. Pick today or a later day.", field="ends_on"
+        )
+    if (ends_on - starts_on).days >= MAX_AWAY_DAYS:
+        raise InvalidInput(
+            "That's more than a year. For a long break, leave the rota with `/rota leave` "
+            "and join again when you're back.",
+            field="ends_on",
+        )
+
+
+def _day_words(day: date) -> str:
+    return f"{day:%a} {day.day} {day:%b %Y}"
+
+
 async def set_away(
     session: AsyncSession,
     actor: Actor,
@@ -502,12 +533,10 @@ async def set_away(
 ) -> RotaAway:
     if user_id != actor.user_id:
         await require_lead(session, community, actor, "mark someone else as away")
-    if ends_on < starts_on:
-        raise InvalidInput("The end date is before the start date.", field="ends_on")
     schedule = await get_schedule(session, community)
-    today = now.astimezone(zone(schedule.time_zone if schedule else "UTC")).date()
-    if ends_on < today:
-        raise InvalidInput("Those dates are in the past.", field="ends_on")
+    check_away_period(
+        starts_on, ends_on, now.astimezone(zone(schedule.time_zone if schedule else "UTC")).date()
+    )
     away = RotaAway(
         community_id=community.id,
         user_id=user_id,
@@ -726,6 +755,24 @@ async def _swap_of_team(
     if swap is None or meetup is None or community is None or community.team_id != actor.team_id:
         raise NotFound("That swap request is no longer around.")
     return swap, meetup, community
+
+
+async def swap_of_team(
+    session: AsyncSession, team_id: str, swap_id: int
+) -> tuple[SwapRequest, Community]:
+    """A swap request of this team and the community it is about (read only: who may act on
+    it is checked before anything changes)."""
+    row = (
+        await session.execute(
+            select(SwapRequest, Community)
+            .join(Meetup, Meetup.id == SwapRequest.meetup_id)
+            .join(Community, Community.id == Meetup.community_id)
+            .where(SwapRequest.id == swap_id, Community.team_id == team_id)
+        )
+    ).one_or_none()
+    if row is None:
+        raise NotFound("That swap request is no longer around.")
+    return row[0], row[1]
 
 
 async def _swap_end(

@@ -5,7 +5,10 @@ facilitating (and, when nobody has confirmed, the next person is asked to step i
 it has taken place the turn moves on. Every one of these is worked out from current rows
 (meetups of a schedule that still exists), planned under the schedule's revision and the
 meetup's start, so nothing fires from a deleted schedule, an older revision or a time the
-meetup was moved away from. What was sent is kept in `RotaNotice`, so each goes out once.
+meetup was moved away from. What was owed is kept in `RotaNotice`, so each is owed once;
+the message itself is recorded in the outbox (`bot.services.outbox`) in the same transaction,
+which sends it, retries it while Slack is unwell and gives it up once it is no use (a
+reminder is never sent after its meetup started), and tells the notice how it went.
 
 A changed schedule keeps the coming meetups that still fit it (see `rota.set_schedule`), and
 what was sent about them stands: a notice belongs to the meetup and its start, not to the
@@ -28,12 +31,12 @@ from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 
 from pydantic import ValidationError
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import DomainError
-from bot.services import actions, rota
+from bot.services import actions, outbox, rota
 from bot.services import community as community_service
 from bot.services.health_check import MINUTES_SOURCE as HEALTH_CHECK_MINUTES
 from bot.services.lean_coffee_types import LeanCoffeeMinutes
@@ -55,32 +58,37 @@ logger = logging.getLogger(__name__)
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MINUTES_PER_DAY = 24 * 60
-RETRY_FIRST_SECONDS = 15  # after a failed attempt; doubling up to…
-RETRY_MAX_SECONDS = 10 * 60
 OVERLOAD_NOTICE_DAYS = 7  # leads hear about an overload within a week, or not at all
 CATCH_UP_DAYS = 7  # meetups missed while hearth was down, this far back, are still recorded
 PACK_ACTIONS = 40  # more than a message can hold: the blocks show what fits, and count the rest
 PACK_TOPICS = 5
 PACK_DISCUSSED = 5
+# The outbox purpose of every notice's message: it learns its notice's id (`subject_id`).
+NOTICE = "rota.notice"
+# What a notice's firing is claimed under (with its `claim_key`): owing it is one step.
+OWED_OCCURRENCE = "owed"
 
 
 class JobKind(StrEnum):
     REMINDER = "reminder"  # DM to the facilitator, a while before
     ANNOUNCEMENT = "announcement"  # in the channel, on the day
     STEP_IN = "step_in"  # DM to the next person when the facilitator has not confirmed
-    OVERLOAD = "overload"  # DM to a lead: someone is facilitating far more than their share
     HELD = "held"  # the meetup is over: record who facilitated, moving the turn on
+    # DM to a lead: someone is facilitating far more than their share. Not a job of its own:
+    # owed when the meetup that tipped the balance is held.
+    OVERLOAD = "overload"
 
 
 NOTICE_KINDS = (JobKind.REMINDER, JobKind.ANNOUNCEMENT, JobKind.STEP_IN)
 
 
 class Outcome(StrEnum):
+    OWED = "owed"  # in the outbox, on its way: `sent` or `failed` once Slack has answered
     SENT = "sent"
     LATE = "late"  # came due while hearth was down, and is no use any more
     NOBODY = "nobody"  # nobody to send it to
     NOT_NEEDED = "not_needed"  # e.g. no step-in needed: the facilitator confirmed
-    FAILED = "failed"  # Slack refused it for good (the bot left the channel, …)
+    FAILED = "failed"  # given up: Slack refused it for good, or it was too late to be useful
 
 
 @dataclass(frozen=True)
@@ -93,28 +101,36 @@ class DueJob:
     revision: int
     starts_at: datetime
     due_at: datetime
-    attempt: int = 0
-    notice_id: int | None = None  # overload notices, which exist before they are due
     meetup_created_at: datetime | None = None  # tells a meetup from one reusing its id
+    team_id: str | None = None  # the community's workspace, which the job acts for
 
     @property
     def claim_key(self) -> str:
-        """What is claimed (with the attempt number as the occurrence): the message about
-        this meetup at this start, whichever revision planned it, so a firing planned before
-        a schedule change and one planned after can't both send it. The meetup's creation
-        time is part of it, as SQLite may give a dropped meetup's id to a new one."""
-        if self.kind == JobKind.OVERLOAD:
-            return f"rota.overload:{self.notice_id}"
-        stamp = int(self.starts_at.timestamp())
-        made = _microseconds(self.meetup_created_at)
-        return f"rota.{self.kind}:{self.meetup_id}:{made}:{stamp}"
+        """What is claimed: the message about this meetup at this start, whichever revision
+        planned it, so a firing planned before a schedule change and one planned after can't
+        both send it. Also the key of the message in the outbox."""
+        return message_key(self.kind, self.meetup_id, self.meetup_created_at, self.starts_at)
 
     @property
     def key(self) -> str:
-        """The scheduler's name for it: a new revision or attempt is a new timer."""
-        if self.kind == JobKind.OVERLOAD:
-            return f"{self.claim_key}:{self.attempt}"
-        return f"{self.claim_key}:r{self.revision}:{self.attempt}"
+        """The scheduler's name for it: a new revision is a new timer."""
+        return f"{self.claim_key}:r{self.revision}"
+
+
+def message_key(
+    kind: str,
+    meetup_id: int,
+    meetup_created_at: datetime | None,
+    starts_at: datetime,
+    about_id: str = "",
+    to_id: str = "",
+) -> str:
+    """The name of one message about a meetup at one start (and, for an overload, about one
+    person to one lead). The meetup's creation time is part of it, as SQLite may give a
+    dropped meetup's id to a new one, whose messages are new messages."""
+    stamp = int(starts_at.timestamp())
+    key = f"rota.{kind}:{meetup_id}:{_microseconds(meetup_created_at)}:{stamp}"
+    return f"{key}:{about_id}:{to_id}" if about_id or to_id else key
 
 
 def _microseconds(moment: datetime | None) -> int:
@@ -169,7 +185,8 @@ def notice_times(
 
 
 def deadline(kind: JobKind, starts_at: datetime, duration_minutes: int) -> datetime | None:
-    """Until when a late notice is still worth sending (None: always)."""
+    """Until when a late notice is still worth sending (None: always); the outbox gives up
+    on a message still unsent by then."""
     if kind in (JobKind.REMINDER, JobKind.STEP_IN):
         return starts_at  # no use once the meetup has begun
     if kind == JobKind.ANNOUNCEMENT:
@@ -177,21 +194,6 @@ def deadline(kind: JobKind, starts_at: datetime, duration_minutes: int) -> datet
     if kind == JobKind.OVERLOAD:
         return starts_at + timedelta(days=OVERLOAD_NOTICE_DAYS)
     return None  # a turn advance is always recorded
-
-
-def retry_delay(attempts: int) -> timedelta:
-    """How long to wait after the `attempts`-th failure: 15 s, 30 s, 1 min, … up to 10 min."""
-    if attempts <= 0:
-        return timedelta(0)
-    return timedelta(seconds=min(RETRY_FIRST_SECONDS * 2 ** (attempts - 1), RETRY_MAX_SECONDS))
-
-
-def _retry_at(notice: RotaNotice | None, due: datetime) -> tuple[datetime, int]:
-    if notice is None:
-        return due, 0
-    if notice.last_failed_at is not None:
-        due = max(due, notice.last_failed_at + retry_delay(notice.attempts))
-    return due, notice.attempts
 
 
 # --- what is due ------------------------------------------------------------------------------
@@ -235,15 +237,16 @@ async def meetups_to_prepare(session: AsyncSession, now: datetime) -> list[Prepa
 
 async def due_jobs(session: AsyncSession) -> list[DueJob]:
     """Every reminder, announcement, step-in ask and turn advance still to do, for meetups of
-    schedules that exist now, plus overload notices not yet delivered.
+    schedules that exist now (a notice owed is done: the outbox sends it).
 
     Due times come from the schedule as it is now (a changed reminder time moves what is
     still to send); what was already done for the meetup at its current start is not
     planned again, whatever revision it was sent under."""
     rows = (
         await session.execute(
-            select(Meetup, MeetupSchedule)
+            select(Meetup, MeetupSchedule, Community.team_id)
             .join(MeetupSchedule, MeetupSchedule.community_id == Meetup.community_id)
+            .join(Community, Community.id == Meetup.community_id)
             .where(Meetup.status == MeetupStatus.PLANNED)
             .order_by(Meetup.starts_at, Meetup.id)
         )
@@ -252,13 +255,13 @@ async def due_jobs(session: AsyncSession) -> list[DueJob]:
     if rows:
         for notice in await session.scalars(
             select(RotaNotice).where(
-                RotaNotice.meetup_id.in_([m.id for m, _ in rows]),
+                RotaNotice.meetup_id.in_([m.id for m, _, _ in rows]),
                 RotaNotice.kind.in_([str(k) for k in NOTICE_KINDS]),
             )
         ):
             notices[(notice.meetup_id, notice.kind, notice.starts_at)] = notice
     jobs: list[DueJob] = []
-    for meetup, schedule in rows:
+    for meetup, schedule, team_id in rows:
         times = notice_times(schedule, meetup.starts_at, meetup.duration_minutes)
         planned_at = {
             JobKind.REMINDER: times.remind_at,
@@ -269,7 +272,6 @@ async def due_jobs(session: AsyncSession) -> list[DueJob]:
             notice = notices.get((meetup.id, kind, meetup.starts_at))
             if notice is not None and notice.done_at is not None:
                 continue
-            due, attempt = _retry_at(notice, at)
             jobs.append(
                 DueJob(
                     kind,
@@ -277,9 +279,9 @@ async def due_jobs(session: AsyncSession) -> list[DueJob]:
                     meetup.id,
                     schedule.revision,
                     meetup.starts_at,
-                    due,
-                    attempt,
+                    at,
                     meetup_created_at=meetup.created_at,
+                    team_id=team_id,
                 )
             )
         jobs.append(
@@ -291,25 +293,7 @@ async def due_jobs(session: AsyncSession) -> list[DueJob]:
                 meetup.starts_at,
                 times.ends_at,
                 meetup_created_at=meetup.created_at,
-            )
-        )
-    overloads = await session.execute(
-        select(RotaNotice, Meetup.community_id)
-        .join(Meetup, Meetup.id == RotaNotice.meetup_id)
-        .where(RotaNotice.kind == JobKind.OVERLOAD, RotaNotice.done_at.is_(None))
-    )
-    for notice, community_id in overloads:
-        due, attempt = _retry_at(notice, notice.created_at)
-        jobs.append(
-            DueJob(
-                JobKind.OVERLOAD,
-                community_id,
-                notice.meetup_id,
-                notice.revision,
-                notice.starts_at,
-                due,
-                attempt,
-                notice.id,
+                team_id=team_id,
             )
         )
     return jobs
@@ -350,11 +334,6 @@ async def member_ids(session: AsyncSession, community_id: int) -> list[str]:
 
 async def open_notice(session: AsyncSession, job: DueJob, now: datetime) -> RotaNotice:
     """The notice row for a reminder, announcement or step-in ask, created on first use."""
-    if job.notice_id is not None:
-        found = await session.get(RotaNotice, job.notice_id)
-        if found is None:
-            raise LookupError(f"rota notice {job.notice_id} is gone")
-        return found
     where = (
         RotaNotice.meetup_id == job.meetup_id,
         RotaNotice.kind == job.kind,
@@ -372,7 +351,6 @@ async def open_notice(session: AsyncSession, job: DueJob, now: datetime) -> Rota
         about_id="",
         to_id="",
         revision=job.revision,
-        attempts=0,
         created_at=now,
     )
     try:
@@ -384,15 +362,6 @@ async def open_notice(session: AsyncSession, job: DueJob, now: datetime) -> Rota
         assert found is not None
         return found
     return notice
-
-
-async def notice_failed(session: AsyncSession, notice_id: int, now: datetime) -> None:
-    """Count a failed attempt; the next one is planned after `retry_delay`."""
-    notice = await session.get(RotaNotice, notice_id)
-    if notice is not None and notice.done_at is None:
-        notice.attempts += 1
-        notice.last_failed_at = now
-        await session.flush()
 
 
 async def close_notice(
@@ -412,6 +381,30 @@ async def close_notice(
     notice.sent_to = sent_to
     notice.message_ts = message_ts
     await session.flush()
+
+
+@outbox.on_delivered(NOTICE)
+async def notice_delivered(session: AsyncSession, landed: outbox.Landed) -> None:
+    """The notice's message is in Slack: where it landed, in the delivery's transaction."""
+    await session.execute(
+        update(RotaNotice)
+        .where(RotaNotice.id == landed.subject_id, RotaNotice.outcome == Outcome.OWED)
+        .values(outcome=Outcome.SENT, message_ts=landed.ts)
+    )
+
+
+@outbox.on_given_up(NOTICE)
+async def notice_given_up(
+    session: AsyncSession, _team_id: str, notice_id: int, reason: str
+) -> None:
+    """Slack never took it (the person left, the channel is archived, or it stayed down until
+    the message was no use): the outbox row says why; the notice says it failed."""
+    logger.warning("Gave up on rota notice %s: %s", notice_id, reason)
+    await session.execute(
+        update(RotaNotice)
+        .where(RotaNotice.id == notice_id, RotaNotice.outcome == Outcome.OWED)
+        .values(outcome=Outcome.FAILED)
+    )
 
 
 # --- whose turn -----------------------------------------------------------------------------
@@ -452,9 +445,10 @@ async def step_in_candidate(
 
 async def record_overloads(
     session: AsyncSession, community: Community, meetup: Meetup, revision: int, now: datetime
-) -> list[int]:
-    """After a meetup: note who has just become overloaded (one notice per lead) and forget
-    who no longer is. Returns the new notices' ids."""
+) -> list[RotaNotice]:
+    """After a meetup: note who has just become overloaded (one notice per lead, to be owed
+    by the caller in the same transaction) and forget who no longer is. Returns the new
+    notices."""
     heavy = set(rota.overloaded(await rota.stats(session, community)))
     known = {
         row.user_id: row
@@ -481,13 +475,12 @@ async def record_overloads(
                 about_id=user_id,
                 to_id=lead,
                 revision=revision,
-                attempts=0,
                 created_at=now,
             )
             session.add(notice)
             created.append(notice)
     await session.flush()
-    return [n.id for n in created]
+    return created
 
 
 async def times_facilitated(
@@ -650,3 +643,12 @@ async def _waiting_topics(
         )
     ).all()
     return tuple(WaitingTopic(title, count) for title, count in rows[:PACK_TOPICS]), len(rows)
+
+
+async def withdraw_notices(
+    session: AsyncSession, team_id: str, meetup: Meetup, starts_at: datetime, now: datetime
+) -> int:
+    """Take back the reminder, announcement and step-in ask owed for `meetup` at `starts_at`
+    that Slack has not taken yet (the meetup was cancelled or moved from that time)."""
+    keys = [message_key(kind, meetup.id, meetup.created_at, starts_at) for kind in NOTICE_KINDS]
+    return await outbox.withdraw(session, team_id, keys, now)

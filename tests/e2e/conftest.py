@@ -21,6 +21,9 @@ from bot.emulator.testing import running_emulator
 from bot.server import create_web_app
 
 START = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)  # a Monday morning
+# One installation key for every hearth process a test starts: processes sharing a database
+# must seal with the same key, as HEARTH_SECRET_KEY makes them in production.
+SECRET_KEY = "e2e-installation-key-" + "k" * 24
 
 
 @asynccontextmanager
@@ -45,6 +48,7 @@ async def running_hearth(
         slack_app_token=slack.app_token if socket_mode else None,
         slack_api_url=slack.api_url,
         database_url=database_url,
+        hearth_secret_key=SECRET_KEY,
     )
     await migrate.upgrade(database_url)
     hearth = create_hearth(

@@ -26,6 +26,7 @@ from models.health_check import HealthCheck
 from models.health_check_actions import HealthCheckAction
 from models.lean_coffee import LeanCoffeeTakeaway
 from models.meetup import ChatMeetup, ChatMeetupPrompt, ChatMeetupTakeaway
+from models.outbox import OutboxMessage
 from tests.e2e.conftest import START, World, running_hearth
 from tests.e2e.helpers import CHANNEL, board, private_notes, propose, start_session
 
@@ -182,7 +183,12 @@ async def test_the_reminder_is_sent_once_across_a_restart(
         await third.scheduler.run_due()
         async with third.deps.sessionmaker() as session:
             row = await session.scalar(select(ActionReminder))
-            assert row is not None and row.outcome == "sent" and row.attempts == 1
+            assert row is not None and (row.outcome, row.sent_to) == ("sent", Seed.ALICE)
+            owed = await session.scalar(
+                select(OutboxMessage).where(OutboxMessage.key.startswith("actions.reminder:"))
+            )
+            assert owed is not None and (owed.state, owed.attempts) == ("sent", 2)
+            assert row.message_ts == owed.sent_ts
     assert len(reminders(slack, Seed.ALICE)) == 1
 
 

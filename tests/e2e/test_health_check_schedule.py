@@ -9,20 +9,22 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from bot.clock import ManualClock
 from bot.emulator.seed import Seed
 from bot.emulator.seen import SeenMessage
 from bot.emulator.server import SlackEmulator
-from bot.jobs import health_check as health_check_jobs
+from bot.jobs import outbox as outbox_jobs
 from bot.services import community as community_service
 from bot.services import health_check as hc
+from bot.services import health_check_messages as messages
+from bot.services import outbox
 from bot.services.actor import Actor
 from bot.services.health_check_types import DEFAULT_QUESTIONS, DEFAULT_SCALE, SettingsInput
 from bot.services.recurrence import Cadence, Frequency
 from models.health_check import HealthCheck
-from models.health_check_jobs import HealthCheckDelivery, HealthCheckReminded
+from models.outbox import OutboxMessage
 from tests.e2e.conftest import World, running_hearth
 
 TEAM = "T0HEARTH"
@@ -148,13 +150,13 @@ async def test_a_scheduled_check_opens_reminds_halfway_and_closes_with_results(
     await world.advance(timedelta(hours=12))
     assert len(results(world.slack)) == 1 and len(reminders(world.slack, BOB)) == 1
     async with world.hearth.deps.sessionmaker() as s:
-        deliveries = list(await s.scalars(select(HealthCheckDelivery)))
-        assert sorted((d.kind, d.outcome) for d in deliveries) == [
-            ("post", "sent"),
-            ("remind", "sent"),
-            ("results", "sent"),
+        owed = list(await s.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+        # The poll and the results went out; the reminders were forgotten at the close.
+        assert [(m.purpose, m.state) for m in owed] == [
+            (messages.POLL, "sent"),
+            (messages.RESULTS, "sent"),
         ]
-        assert await s.scalar(select(func.count()).select_from(HealthCheckReminded)) == 0
+        assert (check.message_ts, check.results_ts) == (poll.ts, posted.ts)
 
 
 async def run_now(world: World, community_id: int, lead: str = ALICE) -> int:
@@ -293,23 +295,24 @@ async def test_thirty_communities_due_at_once_are_each_posted_once_despite_failu
         )
         await schedule_checks(world, channel)
     world.slack.limit_rate("chat.postMessage", 1, 1, per_channel=True)
-    # Rate-limited answers (the client waits and retries), then server errors that outlast
-    # the client's retries for some posts: hearth counts those and tries again later.
+    # Rate-limited answers, then server errors: the outbox tries those posts again after its
+    # back-off (looking first for the ones Slack may have taken).
     world.slack.fail_next("chat.postMessage", status=429, retry_after=1, times=2)
     world.slack.fail_next("chat.postMessage", status=503, times=3)
     world.slack.fail_next("chat.postMessage", status=502, times=1)
     await advance_to(world, OPENS)
     posted = {c for c in channels if polls(world.slack, c)}
-    waiting = len(channels) - len(posted)
-    assert 1 <= waiting <= 3
-    await world.advance(timedelta(seconds=10))  # not before the back-off
+    assert len(channels) - len(posted) == 6
+    await world.advance(timedelta(seconds=1))  # `Retry-After`: the rate-limited come back
+    posted = {c for c in channels if polls(world.slack, c)}
+    assert len(channels) - len(posted) == 4
+    await world.advance(outbox.retry_delay(1) - timedelta(seconds=2))  # not before the back-off
     assert {c for c in channels if polls(world.slack, c)} == posted
     await world.advance(timedelta(minutes=1))
     for channel in channels:
         assert len(polls(world.slack, channel)) == 1, channel
     made = await checks(world)
     assert len(made) == 30 and all(c.message_ts for c in made)
-    assert sum(c.post_attempts for c in made) == waiting
     ok = [c for c in world.slack.calls_to("chat.postMessage") if c.ok]
     assert len(ok) == 30
     assert not [
@@ -322,16 +325,18 @@ async def test_thirty_communities_due_at_once_are_each_posted_once_despite_failu
 async def test_a_reminder_round_that_partly_fails_reaches_nobody_twice(world: World) -> None:
     await schedule_checks(world)
     await advance_to(world, OPENS)
-    # Slack fails one of the DMs with an error the client does not retry; the others go out.
+    # Slack fails one of the DMs with an error it may not make next time; the others go out.
     world.slack.fail_next("chat.postMessage", error="fatal_error")
     await advance_to(world, HALFWAY)
     reached = [u for u in (ALICE, BOB, CAROL) if reminders(world.slack, u)]
     assert len(reached) == 2
     async with world.hearth.deps.sessionmaker() as s:
-        round_ = await s.scalar(
-            select(HealthCheckDelivery).where(HealthCheckDelivery.kind == "remind")
+        waiting = await s.scalar(
+            select(OutboxMessage).where(
+                OutboxMessage.purpose == messages.REMINDER, OutboxMessage.state == "pending"
+            )
         )
-        assert round_ is not None and (round_.attempts, round_.done_at) == (1, None)
+        assert waiting is not None and waiting.attempts == 1
     await world.advance(timedelta(minutes=1))
     for user in (ALICE, BOB, CAROL):
         assert len(reminders(world.slack, user)) == 1, user
@@ -426,7 +431,7 @@ async def test_communities_due_together_are_posted_a_few_at_a_time(world: World)
     for i, channel in enumerate(channels):
         world.slack.state.add_channel(channel, f"cop-{i}", members={ALICE, BOB}, with_bot=True)
         await schedule_checks(world, channel)
-    client = world.hearth.deps.client
+    client = world.hearth.deps.outbox._client  # what the outbox posts with
     post = client.chat_postMessage
     in_flight, most = 0, 0
 
@@ -445,6 +450,7 @@ async def test_communities_due_together_are_posted_a_few_at_a_time(world: World)
     due = [j for j in await world.hearth.scheduler.planned() if j.due_at <= OPENS]
     assert len(due) == len(channels)
     await asyncio.gather(*(j.func(*j.args) for j in due), *(j.func(*j.args) for j in due))
-    assert 1 < most <= health_check_jobs.MAX_CONCURRENT_SENDS
+    await world.settle()
+    assert 1 < most <= outbox_jobs.MAX_CONCURRENT_CHANNELS
     for channel in channels:
         assert len(polls(world.slack, channel)) == 1, channel

@@ -91,7 +91,7 @@ async def test_run_now_from_the_schedule_and_only_one_at_a_time(world: World) ->
     await health_check(world, Seed.ALICE, "schedule")
     await alice.click(last_note(world, Seed.ALICE), "Run a check now")
     assert len(polls(world)) == 1
-    assert "is posted in #practice" in last_note(world, Seed.ALICE).readable_text
+    assert "is open in #practice" in last_note(world, Seed.ALICE).readable_text
     await health_check(world, Seed.ALICE, "now")
     assert "already open in this channel" in last_note(world, Seed.ALICE).readable_text
     assert len(polls(world)) == 1

@@ -129,7 +129,7 @@ async def test_someone_in_no_community_sees_how_to_start(world: World) -> None:
     assert "hearth isn't in any of your channels yet" in home.readable_text
     assert "/invite @hearth" in home.readable_text
     assert "#practice" not in home.readable_text
-    assert home.buttons == []
+    assert home.buttons == ["See what hearth holds about you"]
 
 
 async def test_a_private_channel_shows_only_to_its_members(world: World) -> None:

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from bot.clock import ManualClock
 from bot.emulator.seed import Seed
 from bot.emulator.server import SlackEmulator
+from bot.services import outbox
 from models.lean_coffee import LeanCoffeePoll, LeanCoffeeVote
 from tests.e2e.conftest import World, running_hearth
 from tests.e2e.helpers import CHANNEL, board, propose, start_discussing, start_session
@@ -126,6 +127,8 @@ async def test_slack_rate_limits_and_errors_delay_but_never_lose_or_repeat(world
     await start_discussing(world)
     world.slack.fail_next("chat.postMessage", status=503)
     await world.advance(timedelta(minutes=7))
+    assert keep_going_polls(world.slack) == []  # owed, and tried again after a back-off
+    await world.advance(outbox.retry_delay(1))
     assert len(keep_going_polls(world.slack)) == 1
     thread = world.slack.user(Seed.ALICE).thread(CHANNEL, board(world).ts)
     assert sum("Keep going" in " ".join(m.buttons) for m in thread) == 1
@@ -156,18 +159,26 @@ async def test_the_board_stays_readable_with_many_topics(world: World) -> None:
 
 async def test_a_poll_that_cannot_be_posted_is_retried_later_and_posted_once(world: World) -> None:
     await _session_in_discussion(world)
-    # Slack fails the post and both of the client's retries.
     world.slack.fail_next("chat.postMessage", status=500, times=3)
     await world.advance(timedelta(minutes=7))
     assert keep_going_polls(world.slack) == []
     async with world.hearth.deps.sessionmaker() as s:
-        poll = (await s.scalars(select(LeanCoffeePoll))).one()
-        assert (poll.message_ts, poll.post_attempts) == (None, 1)
-    # Slack is back; the retry comes after its back-off, not before.
-    await world.advance(timedelta(seconds=5))
-    assert keep_going_polls(world.slack) == []
-    await world.advance(timedelta(seconds=15))
+        assert (await s.scalars(select(LeanCoffeePoll))).one().message_ts is None
+
+    # Each retry comes after its back-off, not before, and looks for the poll first: a 500
+    # may come after Slack posted.
+    def attempts() -> int:
+        calls = world.slack.calls_to("chat.postMessage")
+        return sum("Keep going" in str(c.params.get("blocks")) for c in calls)
+
+    assert attempts() == 1
+    for attempt in (1, 2, 3):
+        await world.advance(outbox.retry_delay(attempt) - timedelta(seconds=1))
+        assert attempts() == attempt
+        await world.advance(timedelta(seconds=1))
+        assert attempts() == attempt + 1
     assert len(keep_going_polls(world.slack)) == 1
+    assert world.slack.calls_to("conversations.replies"), "looked for it before posting again"
     # It still gets its full minute from when people could first see it.
     await world.advance(timedelta(seconds=50))
     async with world.hearth.deps.sessionmaker() as s:

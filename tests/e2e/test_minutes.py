@@ -263,9 +263,9 @@ async def test_the_emulator_takes_uploads_the_way_slack_does(world: World) -> No
 
 
 async def test_who_may_see_a_channels_minutes(world: World) -> None:
-    client = world.hearth.deps.client
+    access, team = world.hearth.deps.access, world.slack.state.team.id
 
-    assert await visibility(client, Seed.ALICE)(LEADS)  # a member of the private channel
-    assert not await visibility(client, Seed.BOB)(LEADS)  # not a member
-    assert await visibility(client, Seed.DAVE)(PRACTICE)  # public: anyone in the workspace
-    assert not await visibility(client, Seed.ALICE)("C0GONE")  # unknown: stays hidden
+    assert await visibility(access, team, Seed.ALICE)(LEADS)  # a member of the private channel
+    assert not await visibility(access, team, Seed.BOB)(LEADS)  # not a member
+    assert await visibility(access, team, Seed.DAVE)(PRACTICE)  # public: anyone in the workspace
+    assert not await visibility(access, team, Seed.ALICE)("C0GONE")  # unknown: stays hidden

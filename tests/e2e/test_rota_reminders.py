@@ -18,7 +18,7 @@ from bot.emulator.seen import SeenMessage
 from bot.emulator.server import SlackEmulator
 from bot.ids import RotaAction
 from bot.services import community as community_service
-from bot.services import rota
+from bot.services import outbox, rota
 from bot.services import rota_reminders as reminder_service
 from bot.services.actor import Actor
 from bot.services.recurrence import Frequency
@@ -31,6 +31,7 @@ from models.lean_coffee import (
     LeanCoffeeVote,
 )
 from models.minutes import Minutes
+from models.outbox import OutboxMessage
 from models.rota import Meetup
 from models.rota_reminders import RotaNotice
 from tests.e2e.conftest import START, World, running_hearth
@@ -566,9 +567,9 @@ async def test_a_reminder_being_sent_as_the_schedule_changes_is_not_sent_again(
         for j in await world.hearth.scheduler.planned()
         if j.key.startswith("rota.reminder:") and j.args[1].starts_at == FIRST
     ]
-    # Another process took it a moment ago and is still posting it.
+    # Another process took it a moment ago (and is still owing it).
     async with world.hearth.deps.sessionmaker.begin() as s:
-        assert await claim(s, job.claim_key, "0", world.clock.now())
+        assert await claim(s, job.claim_key, reminder_service.OWED_OCCURRENCE, world.clock.now())
         await reminder_service.open_notice(s, job, world.clock.now())
 
     async with world.hearth.deps.sessionmaker.begin() as s:
@@ -608,6 +609,8 @@ async def test_a_rate_limit_delays_a_reminder_but_it_is_sent_once(world: World) 
     await set_up_rota(world)
     world.slack.fail_next("chat.postMessage", status=429, retry_after=1)
     await advance_to(world, REMINDER)
+    assert reminders(world.slack, ALICE) == []  # waiting, at least as long as Slack asked
+    await world.advance(outbox.retry_delay(1))
     assert len(reminders(world.slack, ALICE)) == 1
     assert [c.status for c in world.slack.calls_to("chat.postMessage")] == [429, 200]
 
@@ -616,27 +619,31 @@ async def test_server_errors_delay_a_reminder_which_is_retried_and_sent_once(
     world: World,
 ) -> None:
     await set_up_rota(world)
-    # Slack fails the post and both of the client's retries.
-    world.slack.fail_next("chat.postMessage", status=503, times=3)
+    world.slack.fail_next("chat.postMessage", status=503)
     await advance_to(world, REMINDER)
     assert reminders(world.slack, ALICE) == []
     async with world.hearth.deps.sessionmaker() as s:
         notice = (await s.scalars(select(RotaNotice))).one()
-        assert (notice.attempts, notice.done_at) == (1, None)
+        owed = (await s.scalars(select(OutboxMessage))).one()
+        assert (notice.outcome, notice.sent_to) == ("owed", ALICE)
+        assert (owed.channel, owed.state, owed.attempts) == (ALICE, "pending", 1)
     # Not again before the back-off…
-    await world.advance(timedelta(seconds=10))
+    await world.advance(outbox.retry_delay(1) - timedelta(seconds=1))
     assert reminders(world.slack, ALICE) == []
     # …then once; Slack fails again (a 502 from a proxy), and the next try gets through.
-    world.slack.fail_next("chat.postMessage", status=502, times=3)
-    await world.advance(timedelta(seconds=5))
+    world.slack.fail_next("chat.postMessage", status=502)
+    await world.advance(timedelta(seconds=1))
     assert reminders(world.slack, ALICE) == []
-    await world.advance(timedelta(seconds=30))
+    await world.advance(outbox.retry_delay(2))
     assert len(reminders(world.slack, ALICE)) == 1
     await world.advance(timedelta(hours=1))
     assert len(reminders(world.slack, ALICE)) == 1
+    [reminder] = reminders(world.slack, ALICE)
     async with world.hearth.deps.sessionmaker() as s:
         notice = (await s.scalars(select(RotaNotice))).one()
-        assert (notice.attempts, notice.outcome, notice.sent_to) == (2, "sent", ALICE)
+        assert (notice.outcome, notice.sent_to, notice.message_ts) == ("sent", ALICE, reminder.ts)
+        owed = (await s.scalars(select(OutboxMessage))).one()
+        assert (owed.state, owed.attempts) == ("sent", 3)
         count = await s.scalar(select(func.count()).select_from(RotaNotice))
         assert count == 1
 

@@ -172,7 +172,7 @@ async def test_away_refuses_bad_dates_and_other_people_for_non_leads(world: Worl
     await set_up(world, Seed.ALICE, Seed.BOB)
     for text, expected in (
         ("away 2026-11-01 2026-11-02", "in the past"),
-        ("away 9 Dec to 2 Dec 2026", "before the first day"),
+        ("away 9 Dec to 2 Dec 2026", "ends before it starts"),
         ("away next thursday-ish", "couldn't read"),
         ("away 31 Feb", "isn't a day in the calendar"),
         ("away @alice 1 Dec", "Only the community's leads"),
@@ -190,7 +190,7 @@ async def test_away_through_the_modal(world: World) -> None:
     assert bob.view is not None and bob.view.title == "I'm away"
     await bob.submit({"First day away": "2026-12-02", "Last day away": "2026-11-30"})
     assert bob.view is not None
-    assert "before the first day" in (bob.view.error_for("Last day away") or "")
+    assert "ends before it starts" in (bob.view.error_for("Last day away") or "")
     await bob.submit({"First day away": "2026-11-30", "Last day away": "2026-12-02"})
     assert bob.view is None
     assert "You're away Mon 30 Nov 2026 to Wed 2 Dec 2026" in (

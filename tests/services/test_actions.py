@@ -114,14 +114,17 @@ async def test_reminder_is_due_at_nine_utc_on_the_due_date(sessionmaker: Maker) 
         assert due.action_id == action_id and due.due_at == nine
         assert await actions.due_today(session, nine - timedelta(seconds=1)) == []
         assert await actions.due_today(session, nine) == [due]
-        # Once sent, it is no longer due; a failure is retried after a back-off.
+        # Once owed (the outbox sends it, while the day lasts), it is no longer due.
         to_send = await actions.start_reminder(session, due, nine)
         assert to_send is not None and to_send.owner_id == "UOWNER"
-        await actions.reminder_failed(session, to_send.reminder_id, nine)
-        [retry] = await actions.due_reminders(session, nine)
-        assert retry.attempt == 1 and retry.due_at == nine + timedelta(seconds=15)
-        await actions.close_reminder(session, to_send.reminder_id, nine, actions.Outcome.SENT)
+        assert to_send.key == due.claim_key == f"actions.reminder:lean_coffee:{action_id}:{DUE}"
+        assert to_send.until == datetime(2026, 11, 26, 0, 0, tzinfo=UTC)
+        assert [d.action_id for d in await actions.due_reminders(session, nine)] == [action_id]
+        await actions.close_reminder(
+            session, to_send.reminder_id, nine, actions.Outcome.OWED, sent_to="UOWNER"
+        )
         assert await actions.due_reminders(session, nine) == []
+        assert await actions.start_reminder(session, due, nine) is None  # owed once
 
 
 async def test_too_late_or_done_is_not_sent(sessionmaker: Maker) -> None:

@@ -9,11 +9,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import func, inspect, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import func, inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from bot.services import anonymity
 from bot.services import community as community_service
 from bot.services import health_check as hc
 from bot.services.actor import Actor
@@ -31,7 +31,7 @@ from bot.services.health_check_types import (
 from bot.services.recurrence import Cadence, Frequency
 from models.base import Base
 from models.community import Community
-from models.health_check import HealthCheck, HealthCheckAnswer, HealthCheckResult
+from models.health_check import HealthCheckAnswer, HealthCheckResult
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # a Monday
 TEAM, CHANNEL = "T1", "C1"
@@ -451,9 +451,12 @@ async def test_after_close_nothing_stored_links_an_answer_to_a_person(
 
     # While open: no user id is stored with the answers; only the secret links them.
     async with sessionmaker() as s:
-        secret = await s.scalar(select(HealthCheck.secret).where(HealthCheck.id == check.id))
-    assert secret is not None and len(secret) == 32
+        secret = await anonymity.check_secret(s, check.id)
+        other_secret = await anonymity.check_secret(s, other.id)
+    assert secret is not None and len(secret) == 32 and other_secret is not None
     values = await dump(sessionmaker)
+    stored = [v for t, c, v in values if t == "health_check_secret" and c == "sealed"]
+    assert len(stored) == 2 and not any(secret in bytes(v) for v in stored), "kept sealed only"
     answer_values = [str(v) for t, _, v in values if t == "health_check_answer"]
     for person in answerers:
         assert not any(person.user_id in v for v in answer_values)
@@ -470,16 +473,13 @@ async def test_after_close_nothing_stored_links_an_answer_to_a_person(
     assert result.respondents == 3 and not result.below_minimum
 
     values = await dump(sessionmaker)
-    checks = {(t, c): v for t, c, v in values if t == "health_check"}
-    assert ("health_check", "secret") in checks
-    closed_secret = [
-        v for t, c, v in values if t == "health_check" and c == "secret" and v == secret
-    ]
-    assert closed_secret == [], "the closed check's secret must be destroyed"
+    async with sessionmaker() as s:
+        assert await anonymity.check_secret(s, check.id) is None, "the secret must be destroyed"
+        assert await anonymity.check_secret(s, other.id) == other_secret
+    assert len([v for t, _, v in values if t == "health_check_secret"]) == 2  # the other's
     # Every key that still exists anywhere (the other check's secret), and the closed check's
     # secret as someone may have copied it while it was open.
-    keys = [v for _, _, v in values if isinstance(v, bytes)] + [secret]
-    assert len(keys) == 2
+    keys = [other_secret, secret]
     # Binary values (a live secret) are compared as hex: random bytes printed with str() can
     # spell two letters of a user id by chance.
     text = [bytes(v).hex() if isinstance(v, bytes) else str(v) for _, _, v in values]
@@ -497,16 +497,34 @@ def inspect_columns(model: type[Base]) -> list[dict[str, Any]]:
     return [{"name": c.name} for c in inspect(model).columns]
 
 
-async def test_the_database_refuses_a_closed_check_that_keeps_its_secret(
+async def test_a_closed_anonymous_check_is_queued_until_the_database_forgets_it(
     sessionmaker: Maker,
 ) -> None:
-    cid = await setup(sessionmaker)
-    check = await run(sessionmaker, cid)
-    with pytest.raises(IntegrityError):
+    """Closing queues the check for `bot.db.forget_deleted`; a busy database is tried again
+    later, backing off; once done, nothing is left to forget. Named checks have no secret."""
+    anonymous = await run(sessionmaker, await setup(sessionmaker))
+    named_cid = await setup(sessionmaker, "C2")
+    await settings(sessionmaker, named_cid, NAMED)
+    named = await run(sessionmaker, named_cid)
+    async with sessionmaker() as s:
+        assert await anonymity.forget_due(s) is None  # open checks keep their secret
+    closed_at = NOW + timedelta(hours=1)
+    await close(sessionmaker, anonymous.id, closed_at)
+    await close(sessionmaker, named.id, closed_at)
+
+    waits = []
+    for _ in range(3):
         async with sessionmaker.begin() as s:
-            await s.execute(
-                update(HealthCheck).where(HealthCheck.id == check.id).values(closed_at=NOW)
-            )
+            due = await anonymity.forget_due(s)
+            assert due is not None and due.check_ids == (anonymous.id,)
+            waits.append(due.due_at - closed_at)
+            await anonymity.record_forgotten(s, due.check_ids, closed_at, done=False)
+    assert waits == [timedelta(0), timedelta(minutes=1), timedelta(minutes=2)]
+
+    async with sessionmaker.begin() as s:
+        await anonymity.record_forgotten(s, (anonymous.id,), closed_at, done=True)
+    async with sessionmaker() as s:
+        assert await anonymity.forget_due(s) is None
 
 
 async def test_named_checks_store_who_answered(sessionmaker: Maker) -> None:
@@ -515,7 +533,7 @@ async def test_named_checks_store_who_answered(sessionmaker: Maker) -> None:
     check = await run(sessionmaker, cid)
     assert not check.anonymous and check.min_answers == 1
     async with sessionmaker() as s:
-        assert await s.scalar(select(HealthCheck.secret).where(HealthCheck.id == check.id)) is None
+        assert await anonymity.check_secret(s, check.id) is None
     receipt = await answer(sessionmaker, check.id, A, "value", "green")
     assert not receipt.anonymous
     assert await stored_answers(sessionmaker) == [(check.id, "UA", "value", "green")]
@@ -732,7 +750,6 @@ def test_reminders_come_evenly_through_the_open_window() -> None:
         closed_by_id=None,
         message_ts=None,
         results_ts=None,
-        post_attempts=0,
     )
     assert hc.reminder_times(check) == (NOW + timedelta(hours=24),)
     assert hc.reminder_times(replace(check, reminders=0)) == ()
@@ -771,7 +788,6 @@ async def test_a_scheduled_occurrence_opens_once_and_closes_on_time(sessionmaker
     async with sessionmaker.begin() as s:
         assert [c.id for c in await hc.open_checks(s)] == [opened.id]
         await hc.record_message(s, TEAM, opened.id, "1700000000.000100")
-        assert await hc.record_post_failed(s, TEAM, opened.id) == 1
         assert (await hc.get_check(s, TEAM, opened.id)).message_ts == "1700000000.000100"
 
     async def close_at(at: datetime, team: str = TEAM) -> CheckResults | None:
@@ -822,8 +838,8 @@ async def test_another_workspace_cannot_see_or_touch_a_check(sessionmaker: Maker
             await hc.respondent_count(s, "T2", check.id)
         with pytest.raises(NotFound):
             await hc.non_answerers(s, "T2", check.id, ["UA"])
-        with pytest.raises(NotFound):
-            await hc.record_message(s, "T2", check.id, "1.2")
+        await hc.record_message(s, "T2", check.id, "1.2")  # changes nothing
+        assert (await hc.get_check(s, TEAM, check.id)).message_ts is None
         with pytest.raises(NotFound):
             await hc.close_early(s, Actor("T2", "ULEAD"), check.id, NOW)
         assert await hc.close_due(s, "T2", check.id, check.closes_at) is None

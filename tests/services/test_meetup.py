@@ -90,13 +90,32 @@ async def test_a_timer_is_claimed_once(sessionmaker: async_sessionmaker[AsyncSes
         assert await service.claim_timer(session, TEAM, first.timer_id, NOW) is not None
     async with sessionmaker.begin() as session:
         assert await service.claim_timer(session, TEAM, first.timer_id, NOW) is None
-    # A failed post is planned again later, as a new occurrence.
+        released = await service.thread_prompts(session, meetup_id)
+    assert [p.position for p in released] == [1]  # released, owed, not yet in Slack
+
+
+async def test_a_step_that_comes_due_only_after_the_end_is_dropped(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """hearth was down: back after the time is up, it neither releases nor nudges (the close
+    is due), and the prompts never released get no notes in their threads."""
     async with sessionmaker.begin() as session:
-        assert await service.timer_failed(session, first.timer_id, NOW)
+        meetup_id = await _start(session, length_minutes=30, pace_minutes=10)
+        due = [d for d in await service.due_timers(session) if d.meetup_id == meetup_id]
+    first, *later = due
+    end = NOW + timedelta(minutes=30)
     async with sessionmaker.begin() as session:
-        assert await service.claim_timer(session, TEAM, first.timer_id, NOW) is None  # not yet
-        later = NOW + timedelta(minutes=1)
-        assert await service.claim_timer(session, TEAM, first.timer_id, later) is not None
+        assert await service.claim_timer(session, TEAM, first.timer_id, NOW) is not None
+        for step in later[:-1]:
+            assert await service.claim_timer(session, TEAM, step.timer_id, end) is None
+        assert await service.claim_timer(session, TEAM, later[-1].timer_id, end) is not None
+        minutes = await service.end(session, TEAM, meetup_id, end)
+        assert [p.position for p in await service.thread_prompts(session, meetup_id)] == [1]
+        assert await _timers(session, meetup_id) == [
+            (TimerKind.RELEASE, NOW),
+            (TimerKind.CLOSE, end),
+        ]
+    assert minutes.prompts == ()  # the one released never reached Slack
 
 
 async def test_replies_airtime_and_off_the_record(
@@ -341,7 +360,9 @@ async def test_an_edited_or_deleted_reply_is_followed_while_the_meetup_runs(
         await service.set_prompt_ts(session, prompt.id, "100.1")
         await service.record_reply(session, TEAM, CHANNEL, "100.1", "101.1", "UBOB", "Tpyo", NOW)
         await service.record_reply(session, TEAM, CHANNEL, "100.1", "102.1", "UBOB", "Oops", NOW)
-        await service.record_anonymous(session, TEAM, meetup_id, prompt.id, "103.1", "Anon", NOW)
+        post = await service.post_anonymously(session, TEAM, meetup_id, prompt.id, "Anon", NOW)
+        assert (post.channel_id, post.thread_ts) == (CHANNEL, "100.1")
+        await service.anonymous_posted(session, post.reply_id, "103.1")  # Slack took it
     async with sessionmaker.begin() as session:
         assert await service.edit_reply(
             session, TEAM, CHANNEL, "100.1", _reply("101.1", "UBOB", "Typo fixed"), NOW

@@ -108,7 +108,7 @@ async def test_away_people_are_passed_over_for_those_dates(sessionmaker: Maker) 
         await rota.set_away(s, A, community, "UA", date(2026, 11, 20), date(2026, 12, 2), NOW)
         with pytest.raises(NotAllowed):
             await rota.set_away(s, B, community, "UC", date(2026, 12, 1), date(2026, 12, 2), NOW)
-        with pytest.raises(InvalidInput, match="before the start"):
+        with pytest.raises(InvalidInput, match="ends before it starts"):
             await rota.set_away(s, A, community, "UA", date(2026, 12, 9), date(2026, 12, 2), NOW)
         with pytest.raises(InvalidInput, match="past"):
             await rota.set_away(s, A, community, "UA", date(2026, 1, 1), date(2026, 1, 2), NOW)

@@ -1,5 +1,6 @@
 """What the rota's timed side finds due, against a real database: due times across
-daylight-saving changes, current rows only, retries, the hand-over pack and overloads."""
+daylight-saving changes, current rows only, notices done once owed, the hand-over pack and
+overloads."""
 
 from __future__ import annotations
 
@@ -95,11 +96,6 @@ def test_late_messages_have_a_grace_window_that_suits_them() -> None:
     assert reminders.deadline(JobKind.HELD, start, 60) is None
 
 
-def test_retries_back_off_up_to_ten_minutes() -> None:
-    delays = [reminders.retry_delay(n).total_seconds() for n in range(8)]
-    assert delays == [0, 15, 30, 60, 120, 240, 480, 600]
-
-
 # --- what is due -------------------------------------------------------------------------
 
 
@@ -130,7 +126,7 @@ async def test_a_new_schedule_is_prepared_at_once_and_then_plans_every_message(
     made = int(NOW.timestamp()) * 1_000_000  # the meetup's row was made at NOW
     stamp = int(FIRST.timestamp())
     assert reminder.claim_key == f"rota.reminder:{reminder.meetup_id}:{made}:{stamp}"
-    assert reminder.key == reminder.claim_key + ":r1:0"
+    assert reminder.key == reminder.claim_key + ":r1"
 
 
 async def test_meetups_missed_while_down_are_prepared_as_of_when_they_were_due(
@@ -146,9 +142,9 @@ async def test_meetups_missed_while_down_are_prepared_as_of_when_they_were_due(
     assert JobKind.HELD in jobs  # so its turn still moves on
 
 
-async def test_sent_notices_are_done_and_failed_ones_retry_after_a_back_off(
-    sessionmaker: Maker,
-) -> None:
+async def test_owed_notices_are_done_and_open_ones_stay_due(sessionmaker: Maker) -> None:
+    """A notice is done once its message is owed (the outbox sends and retries it); one
+    opened but not owed (a process died mid-way) is still due, at its own time."""
     await setup(sessionmaker)
     await prepare(sessionmaker)
     jobs = await jobs_for(sessionmaker, FIRST)
@@ -156,14 +152,30 @@ async def test_sent_notices_are_done_and_failed_ones_retry_after_a_back_off(
         reminder = await reminders.open_notice(s, jobs[JobKind.REMINDER], NOW)
         again = await reminders.open_notice(s, jobs[JobKind.REMINDER], NOW)
         assert again.id == reminder.id
-        await reminders.notice_failed(s, reminder.id, NOW)
         announcement = await reminders.open_notice(s, jobs[JobKind.ANNOUNCEMENT], NOW)
-        await reminders.close_notice(s, announcement.id, NOW, Outcome.SENT, sent_to=CHANNEL)
-    jobs = await jobs_for(sessionmaker, FIRST)
-    assert JobKind.ANNOUNCEMENT not in jobs
-    retry = jobs[JobKind.REMINDER]
-    assert (retry.attempt, retry.due_at) == (1, NOW + timedelta(seconds=15))
-    assert retry.key.endswith(":1") and retry.claim_key == jobs[JobKind.REMINDER].claim_key
+        await reminders.close_notice(s, announcement.id, NOW, Outcome.OWED, sent_to=CHANNEL)
+    later = await jobs_for(sessionmaker, FIRST)
+    assert JobKind.ANNOUNCEMENT not in later
+    assert later[JobKind.REMINDER] == jobs[JobKind.REMINDER]
+
+
+def test_each_message_about_a_meetup_has_its_own_key() -> None:
+    made = datetime(2026, 11, 23, 9, 0, 0, 250, tzinfo=UTC)
+    stamp = int(FIRST.timestamp())
+    micros = int(NOW.timestamp()) * 1_000_000 + 250
+    assert reminders.message_key("reminder", 7, made, FIRST) == (
+        f"rota.reminder:7:{micros}:{stamp}"
+    )
+    assert reminders.message_key("overload", 7, made, FIRST, "UA", "ULEAD") == (
+        f"rota.overload:7:{micros}:{stamp}:UA:ULEAD"
+    )
+    # A meetup moved, or a new meetup given a dropped one's id, is another message.
+    assert reminders.message_key("reminder", 7, made, FIRST + timedelta(days=1)) != (
+        reminders.message_key("reminder", 7, made, FIRST)
+    )
+    assert reminders.message_key("reminder", 7, NOW, FIRST) != (
+        reminders.message_key("reminder", 7, made, FIRST)
+    )
 
 
 async def test_only_current_rows_plan_anything(sessionmaker: Maker) -> None:
@@ -262,7 +274,7 @@ async def test_leads_hear_of_an_overload_once_per_crossing(sessionmaker: Maker) 
             row.facilitator_id = facilitator
             row.status = "held"
             await s.flush()
-            return await reminders.record_overloads(s, community, row, 1, NOW)
+            return [n.id for n in await reminders.record_overloads(s, community, row, 1, NOW)]
 
     assert await hold(meetups[0], "UA") == []
     assert await hold(meetups[1], "UA") == []
@@ -274,9 +286,8 @@ async def test_leads_hear_of_an_overload_once_per_crossing(sessionmaker: Maker) 
             ("overload", "UA", "ULEAD"),
             ("overload", "UA", "ULEAD2"),
         }
-        jobs = [j for j in await reminders.due_jobs(s) if j.kind == JobKind.OVERLOAD]
-        assert {j.notice_id for j in jobs} == set(created)
-        assert {j.claim_key for j in jobs} == {f"rota.overload:{i}" for i in created}
+        # Owed by the job that held the meetup, in the same transaction: never a job of its own.
+        assert not [j for j in await reminders.due_jobs(s) if j.kind == JobKind.OVERLOAD]
     assert await hold(meetups[3], "UA") == []  # still overloaded: no second notice
     # Others catch up (4, 3, 3: no longer far more), then UA runs away with it again.
     async with sessionmaker.begin() as s:

@@ -71,7 +71,6 @@ def check(questions: tuple[Question, ...] = DEFAULT_QUESTIONS, **changes: object
         closed_by_id=None,
         message_ts="1.2",
         results_ts=None,
-        post_attempts=0,
     )
     return replace(view, **changes)  # type: ignore[arg-type]
 

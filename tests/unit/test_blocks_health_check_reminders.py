@@ -40,7 +40,6 @@ CHECK = CheckView(
     closed_by_id=None,
     message_ts="1.2",
     results_ts=None,
-    post_attempts=0,
 )
 
 

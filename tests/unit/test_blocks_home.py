@@ -14,8 +14,9 @@ from bot.blocks.home import (
     home_blocks,
     home_tab,
 )
+from bot.blocks.personal_data import SHOW_BUTTON as YOUR_DATA
 from bot.emulator.blockkit import validate_view
-from bot.ids import ActionsAction, RotaAction
+from bot.ids import ActionsAction, PersonalDataAction, RotaAction
 from bot.services.home import (
     MAX_ACTIONS,
     MAX_CHECKS,
@@ -134,7 +135,9 @@ def test_a_full_home_is_valid_and_inside_the_block_limit() -> None:
 def test_more_than_slack_allows_is_cut_with_a_note() -> None:
     data = as_json(full_view(communities=150))
     assert len(data["blocks"]) == MAX_HOME_BLOCKS
-    assert "more than fits here" in json.dumps(data["blocks"][-1], ensure_ascii=False)
+    # The cut comes before "Your data", which is always there at the foot.
+    assert "more than fits here" in json.dumps(data["blocks"][-4], ensure_ascii=False)
+    assert [b["text"]["text"] for b in buttons({"blocks": data["blocks"][-3:]})] == [YOUR_DATA]
 
 
 def test_nobody_in_any_community_gets_a_warm_start() -> None:
@@ -142,7 +145,10 @@ def test_nobody_in_any_community_gets_a_warm_start() -> None:
     data = as_json(view)
     assert EMPTY_TEXT in json.dumps(data, ensure_ascii=False)
     assert "/invite @hearth" in EMPTY_TEXT and "/lean-coffee" in EMPTY_TEXT
-    assert buttons(data) == []
+    # Only "Your data": hearth may hold something even about someone in no community.
+    assert [(b["text"]["text"], b["action_id"]) for b in buttons(data)] == [
+        (YOUR_DATA, PersonalDataAction.SHOW)
+    ]
 
 
 def test_actions_alone_are_still_shown() -> None:
@@ -235,6 +241,7 @@ def test_link_buttons_only_with_a_link() -> None:
     assert [(b["text"]["text"], b["action_id"]) for b in found] == [
         ("Answer now", HomeAction.OPEN_LINK),
         ("Open in channel", HomeAction.OPEN_LINK),
+        (YOUR_DATA, PersonalDataAction.SHOW),
     ]
     assert found[0]["url"].endswith("p1000100")
     assert "Answer on the poll in <#C0002>" in json.dumps(data, ensure_ascii=False)

@@ -22,6 +22,12 @@ SETTING_NAMES = (
     "HOST",
     "PORT",
     "LOG_LEVEL",
+    "HEARTH_SECRET_KEY",
+    "HEARTH_SECRET_KEY_FILE",
+    "SLACK_CLIENT_ID",
+    "SLACK_CLIENT_SECRET",
+    "SLACK_REDIRECT_URI",
+    "HEARTH_UNINSTALL_RETENTION_DAYS",
 )
 
 
@@ -183,6 +189,7 @@ def test_database_url_needs_an_async_driver(monkeypatch: pytest.MonkeyPatch, url
 def test_database_url_accepts_async_drivers(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
     http_mode(monkeypatch)
     monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("HEARTH_SECRET_KEY", "k" * 43)  # PostgreSQL needs one (see below)
 
     assert load_settings().database_url == url
 

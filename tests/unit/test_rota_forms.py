@@ -151,7 +151,7 @@ def test_away_form() -> None:
 @pytest.mark.parametrize(
     ("state", "block", "words"),
     [
-        (away_state("UB", "2026-12-05", "2026-12-01"), RotaBlock.AWAY_TO, "before the first"),
+        (away_state("UB", "2026-12-05", "2026-12-01"), RotaBlock.AWAY_TO, "ends before it starts"),
         (away_state("UB", "2026-11-01", "2026-11-02"), RotaBlock.AWAY_TO, "in the past"),
         (away_state("UB", "2026-12-01", "2028-12-01"), RotaBlock.AWAY_TO, "more than a year"),
         (away_state(None, "2026-12-01", None), RotaBlock.AWAY_WHO, "who will be away"),
@@ -267,7 +267,7 @@ def test_parse_period(typed: str, first: date, last: date) -> None:
         ("31 Feb", "isn't a day in the calendar"),
         ("1 Smarch", "couldn't read"),
         ("2026-11-01 to 2026-11-02", "in the past"),
-        ("14 Dec 2026 to 1 Dec 2026", "before the first day"),
+        ("14 Dec 2026 to 1 Dec 2026", "ends before it starts"),
         ("1 Dec to 2 Dec to 3 Dec", "first and a last day"),
     ],
 )
